@@ -1,0 +1,141 @@
+"""Builds one Pinterest CAPI event from one GA4 event: name, extract, normalize/hash, check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from function import coerce, consent, event_names, normalize, validate
+from function.errors import BadRequest
+from function.fields import FIELDS, Field
+from function.options import Options
+from function.paths import Path
+
+Event = Mapping[str, Any]
+
+_GA4_NAME = Path("event_name")
+_PAGE_LOCATION = Path("page_location")
+# GTM's synthetic monitoring traffic: never a real conversion.
+_SYNTHETIC_HOST = "gtm-msr.appspot.com"
+_COUNTRY = next(f for f in FIELDS if f.key == "country")
+
+
+class Skip(Exception):
+    """The event is not sent, on purpose (consent, synthetic traffic)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a build needs besides the event, so the build stays pure."""
+
+    options: Options
+    now: int
+    new_event_id: Callable[[], str]
+    consent_required: bool = False
+    partner_name: str = ""
+    default_phone_country: str = ""
+
+
+def build_event(event: Event, ctx: Context) -> dict[str, Any]:
+    """The Pinterest event for `event`; raises Skip, or a GatewayError naming the field."""
+    _check_not_skipped(event, ctx)
+    options = ctx.options
+    payload: dict[str, Any] = {
+        "event_name": event_names.resolve(options.event_name_setup, options.event_name, _ga4_name(event),
+                                          options.event_map),
+        "action_source": options.action_source,
+    }
+    sections: dict[str, dict[str, Any]] = {"event": payload, "user_data": {}, "custom_data": {}}
+    web = options.action_source == "web"
+    region = _phone_region(event) or ctx.default_phone_country or None
+    for row in FIELDS:
+        value = _extract(row, event, web, region)
+        if value is not None:
+            sections[row.section][row.key] = value
+    payload["event_time"] = validate.event_time(payload.get("event_time"), ctx.now)
+    payload.setdefault("event_id", ctx.new_event_id())
+    if ctx.partner_name:
+        payload["partner_name"] = ctx.partner_name
+    payload["user_data"] = sections["user_data"]
+    if sections["custom_data"]:
+        payload["custom_data"] = sections["custom_data"]
+    validate.identifiers(payload["user_data"])
+    return payload
+
+
+def _ga4_name(event: Event) -> str | None:
+    """The GA4 event name, which must be a string when present."""
+    raw = _GA4_NAME.read(event)
+    if coerce.is_empty(raw):
+        return None
+    try:
+        return coerce.to_text(raw)
+    except ValueError as exc:
+        raise BadRequest(f"event_name {exc}") from None
+
+
+def _check_not_skipped(event: Event, ctx: Context) -> None:
+    """Synthetic GTM traffic and events without ad_storage consent (when required) are skipped."""
+    location = _PAGE_LOCATION.read(event)
+    if isinstance(location, str) and (urlsplit(location.strip()).hostname or "") == _SYNTHETIC_HOST:
+        raise Skip("synthetic GTM monitoring traffic")
+    if ctx.consent_required and not consent.ad_storage_granted(event):
+        raise Skip("consent")
+
+
+def _extract(row: Field, event: Event, web: bool, region: str | None) -> Any:
+    """The override if given (a bad one is a 400), else the first usable source."""
+    override = row.override.read(event)
+    if not coerce.is_empty(override):
+        try:
+            return _clean(row, override, region)
+        except ValueError as exc:
+            raise BadRequest(f"{row.override.dotted} {exc}") from None
+    if row.web_only and not web:
+        return None
+    for source in row.sources:
+        raw = source.read(event) if isinstance(source, Path) else source(event)
+        if coerce.is_empty(raw):
+            continue
+        try:
+            value = _clean(row, raw, region)
+        except ValueError:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def _clean(row: Field, raw: Any, region: str | None) -> Any:
+    """Type and normalize a raw value; hashed fields become de-duplicated lists of digests."""
+    if not row.hashed:
+        return row.normalize(raw)
+    normalizer = partial(row.normalize, region=region) if row.region_aware else row.normalize
+    digests: dict[str, None] = {}
+    for item in raw if isinstance(raw, list) else [raw]:
+        if coerce.is_empty(item):
+            continue
+        digest = normalize.hash_field(coerce.to_text(item), normalizer)
+        if digest:
+            digests[digest] = None
+    return list(digests) or None
+
+
+def _phone_region(event: Event) -> str | None:
+    """The user's own country, when given in the clear, places national phone numbers."""
+    for source in (_COUNTRY.override, *_COUNTRY.sources):
+        raw = source.read(event) if isinstance(source, Path) else None
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        if isinstance(raw, str) and raw.strip() and not normalize.is_sha256(raw):
+            code = normalize.country(raw)
+            if code:
+                return code.upper()
+    return None

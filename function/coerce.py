@@ -1,0 +1,131 @@
+"""Type coercion for JSON values (operator overrides and GA4 parameters).
+
+Every coercer returns None for an empty value and raises ValueError with the rule, never the
+value, when the value cannot be coerced: the caller adds the field path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+# Placeholder strings that tag managers emit for an unset variable → treated as absent.
+_EMPTY_WORDS = frozenset({"", "undefined", "null"})
+# Spellings of a switch accepted from JSON strings → their boolean value.
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+# Plain decimal notation in ASCII digits: no thousands separators, NaN or Infinity, short exponents only.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def is_empty(value: object) -> bool:
+    """None, blank or placeholder strings ("undefined", "null"), and empty lists or objects carry nothing."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() in _EMPTY_WORDS
+    if isinstance(value, list | dict):
+        return not value
+    return False
+
+
+def parse_number(value: object) -> Decimal:
+    """A finite JSON number or plain decimal string as a Decimal; floats read as a person typed them."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return Decimal(str(value))
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    raise ValueError("must be a number such as 12 or 12.5")
+
+
+def format_decimal(d: Decimal) -> str:
+    """Plain notation, no exponent and no trailing zeros: 40, 59.97, 1000."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def to_text(value: object) -> str | None:
+    """A string (trimmed) or a number in plain notation; true/false, lists and objects are not text."""
+    if is_empty(value):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(parse_number(value))
+    raise ValueError("must be text or a number")
+
+
+def to_int(value: object) -> int | None:
+    """A whole number, from an int, an integral float or a numeric string such as "3" or "3.0"."""
+    if is_empty(value):
+        return None
+    number = parse_number(value)
+    if number != number.to_integral_value():
+        raise ValueError("must be a whole number")
+    return int(number)
+
+
+def to_bool(value: object) -> bool | None:
+    """true/false, 1/0, or the words true, false, yes, no, 1, 0 in any case."""
+    if is_empty(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    raise ValueError("must be true or false")
+
+
+def to_decimal_string(value: object) -> str | None:
+    """A number as Pinterest's decimal strings want it: plain notation, no float noise."""
+    if is_empty(value):
+        return None
+    return format_decimal(parse_number(value))
+
+
+def to_string_list(value: object) -> list[str] | None:
+    """A list, a JSON array string or a comma-separated string as a list of texts, empties dropped."""
+    if is_empty(value):
+        return None
+    if isinstance(value, str) and value.strip().startswith("["):
+        value = _json_array(value)
+    elif isinstance(value, str):
+        value = value.split(",")
+    items = value if isinstance(value, list) else [value]
+    texts = [text for text in map(to_text, items) if text is not None]
+    return texts or None
+
+
+def to_json_list(value: object) -> list[Any] | None:
+    """A list, or a string holding a JSON array (how GTM passes `contents`)."""
+    if is_empty(value):
+        return None
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return _json_array(value) or None
+    raise ValueError("must be a list or a JSON array")
+
+
+def _json_array(text: str) -> list[Any]:
+    """The list a JSON array string holds; anything else is rejected without quoting it."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError("must be a valid JSON array") from None
+    if not isinstance(parsed, list):
+        raise ValueError("must be a JSON array")
+    return parsed

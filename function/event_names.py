@@ -1,0 +1,86 @@
+"""Decides the Pinterest event name: standard, custom, or inherited from the GA4 name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from function.errors import BadRequest
+
+# Pinterest's standard conversion event names (CAPI v5 event_name documentation).
+STANDARD_EVENT_NAMES = frozenset({
+    "add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "app_open", "checkout",
+    "contact", "custom", "customize_product", "find_location", "initiate_checkout", "lead",
+    "page_visit", "schedule", "search", "signup", "start_trial", "submit_application", "subscribe",
+    "view_category", "view_content", "watch_video",
+})
+
+# GA4 (and gtm4wp enhanced-ecommerce) event name → Pinterest event name; keys are folded
+# with `_fold`, anything missing becomes "custom".
+_GA4_TO_PINTEREST = {
+    "page_view": "page_visit",
+    "gtm.dom": "page_visit",
+    "add_to_cart": "add_to_cart",
+    "purchase": "checkout",
+    "begin_checkout": "initiate_checkout",
+    "add_payment_info": "add_payment_info",
+    "add_to_wishlist": "add_to_wishlist",
+    "view_item": "view_content",
+    "view_item_list": "view_category",
+    "search": "search",
+    "view_search_results": "search",
+    "find_location": "search",
+    "generate_lead": "lead",
+    "contact": "lead",
+    "submit_application": "lead",
+    "sign_up": "signup",
+    "subscribe": "subscribe",
+    "gtm4wp.addproducttocarteec": "add_to_cart",
+    "gtm4wp.ordercompletedeec": "checkout",
+    "gtm4wp.checkoutstepeec": "initiate_checkout",
+}
+
+# Advertiser-defined event names: letters, digits, "_" and "-", at most 100 characters.
+_CUSTOM_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def _fold(name: str) -> str:
+    """GA4 names are matched trimmed and case-insensitively."""
+    return name.strip().lower()
+
+
+def inherit(ga4_name: str, event_map: Mapping[str, str]) -> str:
+    """The mapped name for a GA4 event: the request's map first, then the built-in table."""
+    key = _fold(ga4_name)
+    overrides = {_fold(k): v for k, v in event_map.items()}
+    if key in overrides:
+        return overrides[key]
+    return _GA4_TO_PINTEREST.get(key, "custom")
+
+
+def check_standard(name: str, path: str) -> str:
+    """A standard name must be one Pinterest knows."""
+    if name not in STANDARD_EVENT_NAMES:
+        raise BadRequest(f"{path} must be one of Pinterest's standard event names")
+    return name
+
+
+def check_custom(name: str, path: str) -> str:
+    """A custom name: letters, digits, '_' and '-', 1 to 100 characters."""
+    if not _CUSTOM_NAME.fullmatch(name):
+        raise BadRequest(f"{path} must be 1-100 letters, digits, '_' or '-'")
+    return name
+
+
+def resolve(setup: str, configured: str, ga4_name: str | None, event_map: Mapping[str, str]) -> str:
+    """Apply the event-name setup; a GA4 event without a name cannot be inherited."""
+    if setup == "standard":
+        return check_standard(configured, "event_name")
+    if setup == "custom":
+        return check_custom(configured, "event_name")
+    if not ga4_name:
+        raise BadRequest("event_name is required when the event name setup is inherit")
+    name = inherit(ga4_name, event_map)
+    if name in STANDARD_EVENT_NAMES:
+        return name
+    return check_custom(name, "pinterest.event_map")

@@ -1,0 +1,117 @@
+"""The field table: every Pinterest field we send, where it comes from and how it is cleaned.
+
+One row per Pinterest key. Sources are tried in order after the operator override
+(`pinterest.<section>.<key>`, derived from the section); the first non-empty value wins.
+A source is a dotted GA4 path (nested or flattened form) or a derivation over the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from function import derive, normalize, typed
+from function.paths import Path
+
+Section = Literal["event", "user_data", "custom_data"]
+Source = Path | derive.Derivation
+
+# Section → where operators put overrides for its fields.
+OVERRIDE_PREFIX: dict[Section, str] = {
+    "event": "pinterest.server_event_data.",
+    "user_data": "pinterest.user_data.",
+    "custom_data": "pinterest.custom_data.",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One Pinterest key: its sources in order, its normalizer, hashed or not."""
+
+    key: str
+    section: Section
+    sources: tuple[Source, ...]
+    normalize: Callable[..., Any]
+    hashed: bool = False
+    web_only: bool = False  # GA4 sources used only when action_source is web
+    region_aware: bool = False  # normalizer takes the user's country (phone numbers)
+    override: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "override", Path(OVERRIDE_PREFIX[self.section] + self.key))
+
+
+def _row(key: str, section: Section, sources: tuple[str | derive.Derivation, ...],
+         normalize: Callable[..., Any], **flags: bool) -> Field:
+    """A row with its dotted source paths parsed once."""
+    parsed = tuple(Path(s) if isinstance(s, str) else s for s in sources)
+    return Field(key, section, parsed, normalize, **flags)
+
+
+FIELDS: tuple[Field, ...] = (
+    # Event level. event_name and action_source come from the request options.
+    _row("event_time", "event", ("event_time", "timestamp"), typed.unix_seconds),
+    _row("event_id", "event", ("event_id", "transaction_id"), typed.text),
+    _row("event_source_url", "event", ("page_location",), typed.text, web_only=True),
+    _row("opt_out", "event", (), typed.boolean),
+    _row("language", "event", ("language",), typed.text_then(normalize.language)),
+    _row("app_id", "event", (), typed.text),
+    _row("app_name", "event", (), typed.text),
+    _row("app_version", "event", (), typed.text),
+    _row("device_brand", "event", (), typed.text),
+    _row("device_carrier", "event", (), typed.text),
+    _row("device_model", "event", (), typed.text),
+    _row("device_type", "event", (), typed.text),
+    _row("os_version", "event", (), typed.text),
+    _row("wifi", "event", (), typed.boolean),
+    # User data: hashed fields are lists, normalized then SHA-256 hashed element by element.
+    _row("em", "user_data", ("user_data.email_address", "user_data.sha256_email_address",
+                             "user_data.email", "email"), normalize.email, hashed=True),
+    _row("ph", "user_data", ("user_data.phone_number", "user_data.sha256_phone_number", "phone"),
+         normalize.phone, hashed=True, region_aware=True),
+    _row("fn", "user_data", ("user_data.address.first_name", "user_data.address.sha256_first_name",
+                             "firstName", "first_name", "FirstName", "nameFirst"),
+         normalize.name, hashed=True),
+    _row("ln", "user_data", ("user_data.address.last_name", "user_data.address.sha256_last_name",
+                             "lastName", "last_name", "LastName", "nameLast"),
+         normalize.name, hashed=True),
+    _row("ge", "user_data", ("gender",), normalize.gender, hashed=True),
+    _row("db", "user_data", ("db",), normalize.birth_date, hashed=True),
+    _row("ct", "user_data", ("user_data.address.city", "city"), normalize.city, hashed=True),
+    _row("st", "user_data", ("user_data.address.region", "state", "region"),
+         normalize.state, hashed=True),
+    _row("zp", "user_data", ("user_data.address.postal_code", "zip", "postal_code"),
+         normalize.postal_code, hashed=True),
+    _row("country", "user_data", ("user_data.address.country", "country", "countryCode"),
+         normalize.country, hashed=True),
+    _row("external_id", "user_data", ("external_id", "user_id", "userId"),
+         normalize.lower_trim, hashed=True),
+    _row("hashed_maids", "user_data", ("hashed_maids",), normalize.lower_trim, hashed=True),
+    # User data sent in the clear, as Pinterest asks.
+    _row("client_ip_address", "user_data", ("ip_override",), typed.text, web_only=True),
+    _row("client_user_agent", "user_data", ("user_agent",), typed.text, web_only=True),
+    _row("click_id", "user_data", (derive.epik_param("page_location"), derive.epik_param("page_referrer"),
+                                   "common_cookie._epik", "_epik", "epik", "click_id"), typed.text),
+    _row("partner_id", "user_data", (), typed.text),
+    # Custom data, from the GA4 e-commerce fields and items.
+    _row("currency", "custom_data", ("currency", "items.0.currency", "ecommerce.items.0.currency"),
+         typed.text_then(normalize.currency)),
+    _row("value", "custom_data", ("x-ga-mp1-ev", "x-ga-mp1-tr", "value", derive.items_value),
+         typed.decimal),
+    _row("contents", "custom_data", (derive.contents,), typed.contents),
+    _row("content_ids", "custom_data", (derive.content_ids,), typed.string_list),
+    _row("num_items", "custom_data", (derive.num_items,), typed.integer),
+    _row("order_id", "custom_data", ("transaction_id",), typed.text),
+    _row("search_string", "custom_data", ("search_term",), typed.text),
+    _row("content_name", "custom_data", ("content_name", derive.single_item("item_name")), typed.text),
+    _row("content_category", "custom_data", ("content_category", derive.single_item("item_category")),
+         typed.text),
+    _row("content_brand", "custom_data", ("content_brand", derive.single_item("item_brand")), typed.text),
+    _row("opt_out_type", "custom_data", ("opt_out_type",), typed.text),
+    _row("predicted_ltv", "custom_data", (), typed.decimal),
+)
+
+# Views computed from the table.
+HASHED_KEYS = frozenset(f.key for f in FIELDS if f.hashed)
+OVERRIDE_PATHS = frozenset(f.override.dotted for f in FIELDS)

@@ -1,0 +1,152 @@
+"""User-data normalizers and hashing, following the rules in Pinterest's user_data descriptions.
+
+Each normalizer takes the raw text and returns the value Pinterest expects before hashing, or
+None when nothing usable is left (the field is then dropped).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+
+import phonenumbers
+
+from function import lookups
+
+SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+_NON_DIGITS = re.compile(r"[^0-9]")
+_ISO_DATE = re.compile(r"([0-9]{4})([-/]?)([0-9]{2})\2([0-9]{2})")
+_ISO_TIME = re.compile(
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
+    re.IGNORECASE,
+)
+_DOTTED_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
+_US_ZIP = re.compile(r"([0-9]{5})(?:[\s-]*[0-9]{4})?")
+_SPACES_AND_DASHES = re.compile(r"[\s-]+")
+_LANGUAGE_TAG = re.compile(r"([a-z]{2})(?:[-_][a-z0-9]+)*")
+_CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
+
+
+def email(value: str) -> str | None:
+    """'Lowercase version of user's email addresses', with every stray space removed."""
+    return "".join(value.split()).lower() or None
+
+
+def phone(value: str, region: str | None = None) -> str | None:
+    """'Only digits with country code, area code, and number': E.164 when it can be placed, else bare digits.
+
+    Pinterest also says 'Remove any symbols, letters, spaces and leading zeros', which is the fallback.
+    """
+    return _e164_digits(value.strip(), region) or _NON_DIGITS.sub("", value).lstrip("0") or None
+
+
+def _e164_digits(text: str, region: str | None) -> str | None:
+    """E.164 without its "+", when the number has a + or 00 prefix or a national one has a known region."""
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region.upper() if region else None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).removeprefix("+")
+
+
+def gender(value: str) -> str | None:
+    """'Either "f" or "m" or "n" for non-binary gender', from the usual words in any case."""
+    return lookups.gender_code(value)
+
+
+def birth_date(value: str) -> str | None:
+    """'Date of birthday, given as year, month, and day': YYYYMMDD, and only for a real calendar date."""
+    text = value.strip()
+    iso = _ISO_DATE.match(text)
+    dotted = _DOTTED_DATE.fullmatch(text)
+    if iso and (iso.end() == len(text) or _ISO_TIME.fullmatch(text, iso.end())):
+        year, month, day = iso.group(1, 3, 4)
+    elif dotted:
+        day, month, year = dotted.groups()
+    else:
+        return None
+    try:
+        return datetime.date(int(year), int(month), int(day)).strftime("%Y%m%d")
+    except ValueError:
+        return None
+
+
+def name(value: str) -> str | None:
+    """First or last name 'in lowercase', composed (NFC) so one spelling gives one hash."""
+    return unicodedata.normalize("NFC", value.strip().lower()) or None
+
+
+def city(value: str) -> str | None:
+    """City 'in lowercase, and without spaces or punctuation', keeping every letter and digit."""
+    return _letters_and_digits(value) or None
+
+
+def state(value: str) -> str | None:
+    """State 'given as a two-letter code in lowercase'; other regions without spaces or punctuation."""
+    return lookups.state_code(value) or _letters_and_digits(value) or None
+
+
+def country(value: str) -> str | None:
+    """'Two-character ISO-3166 country code indicating the user's country, in lowercase.'"""
+    return lookups.country_code(value)
+
+
+def postal_code(value: str) -> str | None:
+    """Zip code: US ZIP+4 cut to its five digits, others lower-case without spaces or dashes."""
+    text = value.strip()
+    us_zip = _US_ZIP.fullmatch(text)
+    if us_zip:
+        return us_zip.group(1)
+    return _SPACES_AND_DASHES.sub("", text).lower() or None
+
+
+def lower_trim(value: str) -> str | None:
+    """External ids and mobile ad ids: trimmed and lower-cased, nothing else touched."""
+    return value.strip().lower() or None
+
+
+def language(value: str) -> str | None:
+    """The two-letter ISO-639-1 code at the head of a language tag (en-US, en_gb)."""
+    tag = _LANGUAGE_TAG.fullmatch(value.strip().lower())
+    return tag.group(1) if tag else None
+
+
+def currency(value: str) -> str | None:
+    """A three-letter ISO-4217 code in upper case."""
+    text = value.strip()
+    return text.upper() if _CURRENCY_CODE.fullmatch(text) else None
+
+
+def is_sha256(value: str) -> bool:
+    """Already a SHA-256 hex digest (64 hex characters, any case), so it must not be hashed again."""
+    return SHA256_HEX.fullmatch(value.strip()) is not None
+
+
+def sha256_hex(value: str) -> str:
+    """SHA-256 of the UTF-8 bytes, as lower-case hex: 'The string should be in the UTF-8 format.'"""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def hash_field(value: str, normalizer: Callable[[str], str | None]) -> str | None:
+    """Blank → None; an existing digest passes through lower-cased; otherwise normalize, then hash."""
+    text = value.strip()
+    if not text:
+        return None
+    if is_sha256(text):
+        return text.lower()
+    normalized = normalizer(text)
+    return sha256_hex(normalized) if normalized else None
+
+
+def _letters_and_digits(value: str) -> str:
+    """NFC, lower-case, and only Unicode letters, digits and their combining marks kept."""
+    composed = unicodedata.normalize("NFC", value.lower())
+    return "".join(ch for ch in composed if unicodedata.category(ch)[0] in "LNM")

@@ -1,0 +1,86 @@
+"""Per-request settings: the deployment defaults, overridden by the event's `pinterest` object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from function import coerce
+from function.errors import BadRequest
+from function.paths import Path
+from function.settings import ACTION_SOURCES, EVENT_NAME_SETUPS, Settings
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
+    """A text option limited to `allowed`."""
+
+    def parse(value: Any) -> str:
+        word = coerce.to_text(value).lower()
+        if word not in allowed:
+            raise ValueError("must be one of " + ", ".join(allowed))
+        return word
+
+    return parse
+
+
+def _event_map(value: Any) -> dict[str, str]:
+    """GA4 name → Pinterest name, as an object or a JSON string holding one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("must be an object of GA4 name to Pinterest name") from None
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object of GA4 name to Pinterest name")
+    return {str(k): coerce.to_text(v) for k, v in value.items() if not coerce.is_empty(v)}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one event is named and sent."""
+
+    event_name_setup: str
+    event_name: str
+    action_source: str
+    test: bool
+    event_map: Mapping[str, str] = field(default_factory=dict)
+    debug: bool = False
+
+
+# Option → its parser; each is read from `pinterest.<option>` of the event.
+_OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "event_name_setup": _one_of(EVENT_NAME_SETUPS),
+    "event_name": coerce.to_text,
+    "action_source": _one_of(ACTION_SOURCES),
+    "test": coerce.to_bool,
+    "event_map": _event_map,
+    "debug": coerce.to_bool,
+}
+_OPTION_PATHS = {name: Path("pinterest." + name) for name in _OPTION_PARSERS}
+
+
+def defaults(settings: Settings) -> Options:
+    """The deployment's options, before any request override."""
+    return Options(
+        event_name_setup=settings.event_name_setup,
+        event_name=settings.event_name,
+        action_source=settings.action_source,
+        test=settings.test_mode,
+    )
+
+
+def resolve(base: Options, event: Mapping[str, Any]) -> Options:
+    """Apply the event's overrides; a bad one is a 400 naming its path."""
+    changes = {}
+    for name, parse in _OPTION_PARSERS.items():
+        path = _OPTION_PATHS[name]
+        value = path.read(event)
+        if coerce.is_empty(value):
+            continue
+        try:
+            changes[name] = parse(value)
+        except ValueError as exc:
+            raise BadRequest(f"{path.dotted} {exc}") from None
+    return replace(base, **changes) if changes else base

@@ -1,0 +1,110 @@
+"""Turns a request body into GA4 event objects: one object, an array, or {"events": [...]}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from function.errors import BadRequest, PayloadTooLarge
+
+# 1 MiB: far above any real batch of GA4 events, small enough to parse without risk.
+MAX_BODY_BYTES = 1 << 20
+# Pinterest accepts at most 1000 events per call; we take no more per request.
+MAX_EVENTS = 1000
+# The reserved object holding per-request settings and overrides.
+RESERVED = "pinterest"
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load_json(body: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, bounded size and depth."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise BadRequest("body is not valid UTF-8") from None
+    except RecursionError:
+        raise BadRequest("body is nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(f"body is not valid JSON: {_position(exc)}") from None
+
+
+def _position(exc: ValueError) -> str:
+    """Where the JSON broke, without quoting the body."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return str(exc)
+
+
+def split_events(document: Any) -> list[dict[str, Any]]:
+    """The events of a request, each carrying the shared `pinterest` settings under its own."""
+    shared: Mapping[str, Any] = {}
+    if isinstance(document, Mapping) and "events" in document:
+        events, path = document["events"], "events"
+        if not isinstance(events, list):
+            raise BadRequest("events must be an array of event objects")
+        shared = _reserved(document, "")
+    elif isinstance(document, list):
+        events, path = document, "body"
+    elif isinstance(document, Mapping):
+        events, path = [document], ""
+    else:
+        raise BadRequest("body must be a JSON object, an array of objects or {\"events\": [...]}")
+    if not events:
+        raise BadRequest(f"{path} holds no events")
+    if len(events) > MAX_EVENTS:
+        raise BadRequest(f"{path} holds {len(events)} events; at most {MAX_EVENTS} are accepted")
+    found = []
+    for index, event in enumerate(events):
+        where = f"{path}[{index}]" if path else "body"
+        if not isinstance(event, Mapping):
+            raise BadRequest(f"{where} must be a JSON object")
+        own = _reserved(event, where + ".")
+        merged = _merge(shared, own)
+        found.append({**event, RESERVED: merged} if merged else dict(event))
+    return found
+
+
+def _reserved(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The `pinterest` object, with dot-notation keys ("pinterest.custom_data.order_id") expanded."""
+    nested = obj.get(RESERVED)
+    if nested is not None and not isinstance(nested, Mapping):
+        raise BadRequest(f"{where}{RESERVED} must be an object")
+    result: dict[str, Any] = dict(nested or {})
+    prefix = RESERVED + "."
+    for key, value in obj.items():
+        if isinstance(key, str) and key.startswith(prefix):
+            _set_path(result, key[len(prefix):].split("."), value)
+    return result
+
+
+def _set_path(target: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Place a dot-notation value, without replacing a value the nested form already holds."""
+    for part in parts[:-1]:
+        child = target.get(part)
+        if child is None:
+            child = {}
+        elif isinstance(child, Mapping):
+            child = dict(child)  # copied: the caller's objects are never changed
+        else:
+            return  # a value the nested form set already stands here
+        target[part] = child
+        target = child
+    target.setdefault(parts[-1], value)
+
+
+def _merge(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: the event's own settings win over the request's shared ones."""
+    merged = dict(base)
+    for key, value in own.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,57 @@
+"""Reads a value from a GA4 event by dotted path, in nested or Stape "flattened" form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def flat_key(path: str) -> str:
+    """Stape's "flatten keys": nested keys joined with '_' and '-' replaced by '_'."""
+    return path.replace(".", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Path:
+    """A dotted source path with its parts and flattened alias computed once."""
+
+    dotted: str
+    parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    flat: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.dotted.split(".")))
+        object.__setattr__(self, "flat", flat_key(self.dotted))
+
+    @property
+    def is_override(self) -> bool:
+        """Operator overrides live under the reserved `pinterest` object."""
+        return self.parts[0] == "pinterest"
+
+    def read(self, event: Mapping[str, Any]) -> Any:
+        """The nested form wins over the flattened one when both are present."""
+        value = _walk(event, self.parts)
+        if value is None and self.flat != self.dotted:
+            value = event.get(self.flat)
+        return value
+
+
+def _walk(node: Any, parts: tuple[str, ...]) -> Any:
+    """Follow keys; a list is indexed by a numeric part, otherwise its first element is used."""
+    for part in parts:
+        if isinstance(node, list):
+            if part.isdigit():
+                index = int(part)
+                node = node[index] if index < len(node) else None
+                continue
+            node = node[0] if node else None
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def read(event: Mapping[str, Any], dotted: str) -> Any:
+    """One-off lookup for code outside the field table."""
+    return Path(dotted).read(event)

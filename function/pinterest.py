@@ -1,0 +1,97 @@
+"""Adapter for Pinterest's Conversions API: one POST per batch, errors turned into ours."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+# Seconds to open a connection; Pinterest answers within this when it is up.
+CONNECT_TIMEOUT_S = 3.0
+# Response headers worth keeping for diagnosis (rate limits, request ids).
+_KEPT_HEADERS = ("content-type", "retry-after", "x-request-id", "x-pinterest-rid",
+                 "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+# Characters of a non-JSON error body kept in reports.
+_MAX_TEXT = 500
+
+
+class PinterestUnavailable(Exception):
+    """Pinterest could not be reached or did not answer in time; the outcome is unknown."""
+
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Pinterest's answer to one call."""
+
+    status_code: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+    latency_ms: float = 0.0
+
+
+def events_url(api_url: str, ad_account_id: str) -> str:
+    """The events endpoint of one ad account (the id is digits only, checked before)."""
+    return f"{api_url}/ad_accounts/{ad_account_id}/events"
+
+
+class PinterestClient:
+    """POSTs event batches to the configured Pinterest URL, and nowhere else."""
+
+    def __init__(self, api_url: str, timeout_s: float, session: requests.Session | None = None,
+                 pool_size: int = 10) -> None:
+        self._api_url = api_url
+        self._timeout = (CONNECT_TIMEOUT_S, timeout_s)
+        self._session = session or _pooled_session(pool_size)
+
+    def url(self, ad_account_id: str) -> str:
+        return events_url(self._api_url, ad_account_id)
+
+    def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool,
+             token: str) -> Answer:
+        """One call; connection failures and timeouts raise PinterestUnavailable."""
+        started = time.perf_counter()
+        try:
+            response = self._session.post(
+                self.url(ad_account_id),
+                params={"test": "true"} if test else None,
+                data=json.dumps({"data": list(events)}, separators=(",", ":")),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise PinterestUnavailable("timeout", timed_out=True) from None
+        except requests.RequestException as exc:
+            raise PinterestUnavailable(f"connection failed ({type(exc).__name__})") from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        return Answer(response.status_code, _body(response), _kept_headers(response.headers), latency_ms)
+
+
+def _pooled_session(pool_size: int) -> requests.Session:
+    """One session for the instance, its pool sized to the request concurrency."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _body(response: requests.Response) -> Any:
+    """The JSON answer, or a short excerpt of a non-JSON one."""
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": response.text[:_MAX_TEXT]}
+
+
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: headers[name] for name in _KEPT_HEADERS if name in headers}

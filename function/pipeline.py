@@ -1,0 +1,53 @@
+"""The pure data path for one request: parse, then name, extract, normalize/hash and build each event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from function import options as request_options
+from function import parse
+from function.build import Context, Skip, build_event
+from function.errors import GatewayError
+
+
+@dataclass(frozen=True)
+class Built:
+    """An event ready to send, with the options it was built under."""
+
+    index: int
+    payload: dict[str, Any]
+    options: request_options.Options
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An event that is not sent: skipped on purpose, or invalid (with the HTTP status why)."""
+
+    index: int
+    status: Literal["skipped", "invalid"]
+    reason: str
+    http_status: int = 200
+
+
+def build_request(body: bytes, base: request_options.Options,
+                  context: Callable[[request_options.Options], Context]) -> list[Built | Refused]:
+    """Every event of a request body, in order; a body that cannot be read raises GatewayError."""
+    return build_events(parse.split_events(parse.load_json(body)), base, context)
+
+
+def build_events(events: Sequence[dict[str, Any]], base: request_options.Options,
+                 context: Callable[[request_options.Options], Context]) -> list[Built | Refused]:
+    """Each event built or refused on its own, so one bad event does not sink the others."""
+    found: list[Built | Refused] = []
+    for index, event in enumerate(events):
+        where = f"events[{index}]: " if len(events) > 1 else ""
+        try:
+            opts = request_options.resolve(base, event)
+            found.append(Built(index, build_event(event, context(opts)), opts))
+        except Skip as skip:
+            found.append(Refused(index, "skipped", skip.reason))
+        except GatewayError as exc:
+            found.append(Refused(index, "invalid", where + str(exc), exc.status))
+    return found

@@ -1,0 +1,71 @@
+"""The caller's answer: per-event statuses folded into one body and one HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from function.delivery import Delivery
+
+Status = Literal["sent", "skipped", "failed", "invalid"]
+_OK: frozenset[str] = frozenset({"sent", "skipped"})
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """One event's status for the caller; http_status says why an invalid event was refused."""
+
+    event_id: str | None
+    event_name: str | None
+    status: Status
+    error: str | None = None
+    http_status: int = 200
+
+    def as_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
+                                 "status": self.status}
+        if self.error:
+            entry["error"] = self.error
+        return entry
+
+
+def summarize(results: Sequence[EventResult], deliveries: Sequence[Delivery]) -> tuple[dict[str, Any], int]:
+    """200 all sent or skipped; 207 mixed; otherwise the invalid events' status or 502."""
+    statuses = {r.status for r in results}
+    if statuses <= _OK:
+        overall, code = ("sent" if "sent" in statuses else "skipped"), 200
+    elif statuses & _OK:
+        overall, code = "partial", 207
+    elif statuses == {"invalid"}:
+        overall, code = "invalid", results[0].http_status
+    else:
+        overall, code = "failed", 502
+    body: dict[str, Any] = {"status": overall, "events": [r.as_json() for r in results]}
+    if deliveries:
+        body["pinterest"] = _pinterest_summary(deliveries)
+    return body, code
+
+
+def _pinterest_summary(deliveries: Sequence[Delivery]) -> dict[str, Any]:
+    """Pinterest's status and counts; with several calls (accounts, test mode), one entry each."""
+    calls = [_call_summary(d) for d in deliveries]
+    if len(calls) == 1:
+        return calls[0]
+    worst = max((c.get("status_code") or 0 for c in calls), default=0)
+    return {"status_code": worst or None, "calls": calls}
+
+
+def _call_summary(delivery: Delivery) -> dict[str, Any]:
+    answer = delivery.answer
+    if answer is None:
+        return {"status_code": None, "error": delivery.error}
+    summary: dict[str, Any] = {"status_code": answer.status_code}
+    body = answer.body if isinstance(answer.body, dict) else {}
+    source = body.get("details") if isinstance(body.get("details"), dict) else body
+    for key in ("num_events_received", "num_events_processed"):
+        if isinstance(source.get(key), int):
+            summary[key] = source[key]
+    if isinstance(body.get("message"), str):
+        summary["message"] = body["message"]
+    return summary

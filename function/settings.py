@@ -1,0 +1,180 @@
+"""Deployment settings: every environment variable the function reads, declared once.
+
+Each field of `Settings` names its variable, parser, default and documentation side by
+side; `from_env` is the only place that reads the environment, and the README
+configuration table is checked against `SETTINGS_DOC`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from function.errors import ConfigError
+
+_AD_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
+
+EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
+ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
+CONSENT_MODES = ("optional", "required")
+LOG_CONSOLE_MODES = ("no", "debug", "always")
+
+
+def is_ad_account_id(value: str) -> bool:
+    """Ad account ids go into a URL path, so only digits are ever accepted."""
+    return bool(_AD_ACCOUNT_ID.fullmatch(value))
+
+
+def parse_ad_account_id(value: str) -> str:
+    """Digits only (Pinterest advertiser ids look like 549XXXXXXXXX)."""
+    value = value.strip()
+    if not is_ad_account_id(value):
+        raise ValueError("must be digits only (Pinterest advertiser ids look like 549XXXXXXXXX)")
+    return value
+
+
+def parse_bool(value: str) -> bool:
+    """The usual spellings of a switch; anything else is a mistake worth reporting."""
+    word = value.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError("must be true or false")
+
+
+def parse_url(value: str) -> str:
+    """An absolute http(s) URL without a trailing slash: the only host we ever call."""
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must not carry a query, fragment or credentials")
+    return value
+
+
+def parse_text(value: str) -> str:
+    """Free text, trimmed."""
+    return value.strip()
+
+
+def parse_region(value: str) -> str:
+    """An ISO-3166 alpha-2 region code, as phonenumbers expects it."""
+    value = value.strip().upper()
+    if value and not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("must be a two-letter ISO-3166 country code such as US or GB")
+    return value
+
+
+def parse_seconds(value: str) -> float:
+    """A positive number of seconds."""
+    seconds = float(value)
+    if not seconds > 0:
+        raise ValueError("must be a positive number of seconds")
+    return seconds
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    """A parser accepting exactly one of `allowed` (case-insensitive)."""
+
+    def parse(value: str) -> str:
+        word = value.strip().lower()
+        if word not in allowed:
+            raise ValueError("must be one of " + ", ".join(allowed))
+        return word
+
+    return parse
+
+
+def setting(env: str, parse: Callable[[str], Any], default: str, doc: str, *, secret: bool = False) -> Any:
+    """Declare one setting: its variable, parser, default (as the variable would spell it) and doc."""
+    meta = {"env": env, "parse": parse, "default": default, "doc": doc, "secret": secret}
+    return field(default=parse(default) if default else _empty(parse), metadata=meta, repr=not secret)
+
+
+def _empty(parse: Callable[[str], Any]) -> Any:
+    """The value of an unset optional setting."""
+    try:
+        return parse("")
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The instance-wide defaults; requests may override the per-tag ones."""
+
+    ad_account_id: str = setting(
+        "PINTEREST_AD_ACCOUNT_ID", parse_ad_account_id, "",
+        "Pinterest ad account that receives the events (digits only). Required.")
+    access_token: str = setting(
+        "PINTEREST_ACCESS_TOKEN", parse_text, "",
+        "Pinterest conversion access token, for local use.", secret=True)
+    api_url: str = setting(
+        "PINTEREST_API_URL", parse_url, "https://api.pinterest.com/v5",
+        "Base URL of the Pinterest API v5; the only host the function calls.")
+    event_name_setup: str = setting(
+        "PINTEREST_EVENT_NAME_SETUP", choice(*EVENT_NAME_SETUPS), "inherit",
+        "How the Pinterest event name is chosen: inherit (map the GA4 name), standard or custom.")
+    event_name: str = setting(
+        "PINTEREST_EVENT_NAME", parse_text, "",
+        "The Pinterest event name used when the setup is standard or custom.")
+    action_source: str = setting(
+        "PINTEREST_ACTION_SOURCE", choice(*ACTION_SOURCES), "web",
+        "Where the conversions happen: web, offline, app_ios or app_android.")
+    test_mode: bool = setting(
+        "PINTEREST_TEST_MODE", parse_bool, "false",
+        "Send with ?test=true: Pinterest validates the events but does not record them.")
+    consent: str = setting(
+        "PINTEREST_CONSENT", choice(*CONSENT_MODES), "optional",
+        "required: send only events whose consent grants ad_storage.")
+    partner_name: str = setting(
+        "PINTEREST_PARTNER_NAME", parse_text, "",
+        "partner_name sent with each event; omitted when unset (set it only if you are the partner).")
+    default_phone_country: str = setting(
+        "PINTEREST_DEFAULT_PHONE_COUNTRY", parse_region, "",
+        "Country (ISO-3166 alpha-2) for national phone numbers when the user's country is unknown.")
+    timeout_s: float = setting(
+        "PINTEREST_TIMEOUT_S", parse_seconds, "10",
+        "Read timeout, in seconds, of one call to Pinterest (connect timeout: 3 s).")
+    log_console: str = setting(
+        "LOG_CONSOLE", choice(*LOG_CONSOLE_MODES), "debug",
+        "Console log: no, debug (only requests with X-Debug: true or pinterest.debug) or always.")
+
+    project: str = setting(
+        "GOOGLE_CLOUD_PROJECT", parse_text, "",
+        "Project id that links console log lines to Cloud Trace; optional.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Parse every variable, reporting all bad ones at once by name, never by value."""
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[f.name] = f.metadata["parse"](raw)
+            except ValueError as exc:
+                problems.append(f"{f.metadata['env']} {exc}")
+        if "ad_account_id" not in values:
+            problems.append("PINTEREST_AD_ACCOUNT_ID is required")
+        if problems:
+            raise ConfigError("invalid configuration: " + "; ".join(problems))
+        return cls(**values)
+
+
+def settings_doc() -> list[tuple[str, str, str]]:
+    """(variable, default, description) rows for the README configuration table."""
+    return [
+        (f.metadata["env"], f.metadata["default"], f.metadata["doc"])
+        for f in dataclasses.fields(Settings)
+    ]

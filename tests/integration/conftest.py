@@ -1,0 +1,106 @@
+"""Real processes for end-to-end tests: the Pinterest sandbox and the functions-framework server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from function.sandbox.server import Sandbox, start_sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+SANDBOX_TOKEN = "e2e-canary-token-5f0c"  # planted: must never appear in any output
+AD_ACCOUNT = "549000000042"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Bounded wait until the server accepts connections (or died)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout_s} s")
+
+
+@dataclass
+class FunctionServer:
+    """The real functions-framework server running main.pinterest_capi."""
+
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def post(self, body: object, **kwargs: object) -> requests.Response:
+        return requests.post(self.url, json=body, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def start_function(env: dict[str, str], log_path: Path) -> FunctionServer:
+    """functions-framework as the platform runs it (gunicorn), with our settings."""
+    port = free_port()
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "functions_framework", "--target", "pinterest_capi",
+             "--source", str(ROOT / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port, process)
+    return FunctionServer(f"http://127.0.0.1:{port}/", log_path, process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    running = start_sandbox(port=0, token=SANDBOX_TOKEN)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def function_server(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FunctionServer]:
+    env = {
+        "PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT,
+        "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN,
+        "PINTEREST_API_URL": sandbox.url,
+        "LOG_CONSOLE": "always",
+    }
+    server = start_function(env, tmp_path_factory.mktemp("function") / "server.log")
+    yield server
+    stop_process(server.process)
+
+
+@pytest.fixture
+def clean_sandbox(sandbox: Sandbox) -> Sandbox:
+    """Recordings, counters and faults reset before the test."""
+    requests.delete(f"{sandbox.url.removesuffix('/v5')}/_sandbox/events", timeout=5)
+    return sandbox

@@ -1,0 +1,329 @@
+"""Coercion of JSON values: what each coercer accepts, what it calls empty, and what it refuses."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from function import coerce
+
+NAN = float("nan")
+INF = float("inf")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, True, id="None is empty"),
+        pytest.param("", True, id="an empty string is empty"),
+        pytest.param(" \t\n", True, id="a whitespace-only string is empty"),
+        pytest.param("undefined", True, id="the string undefined is empty"),
+        pytest.param(" NULL ", True, id="the string null in any case is empty"),
+        pytest.param([], True, id="an empty list is empty"),
+        pytest.param({}, True, id="an empty object is empty"),
+        pytest.param(0, False, id="zero is a value"),
+        pytest.param(False, False, id="false is a value"),
+        pytest.param("0", False, id="the string 0 is a value"),
+        pytest.param("nullable", False, id="a word starting with null is a value"),
+        pytest.param([None], False, id="a list holding None is a value"),
+    ],
+)
+def test_is_empty(value: Any, expected: bool) -> None:
+    assert coerce.is_empty(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(" abc ", "abc", id="a string is trimmed"),
+        pytest.param("Ünïcödé", "Ünïcödé", id="unicode text is kept as is"),
+        pytest.param(42, "42", id="an int becomes its digits"),
+        pytest.param(42.0, "42", id="an integral float has no trailing .0"),
+        pytest.param(59.97, "59.97", id="a float reads as typed"),
+        pytest.param(1e-7, "0.0000001", id="a small float has no exponent"),
+        pytest.param("undefined", None, id="a placeholder string is empty"),
+        pytest.param(None, None, id="None is empty"),
+    ],
+)
+def test_to_text(value: Any, expected: str | None) -> None:
+    assert coerce.to_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(True, id="true is not text"),
+        pytest.param(["a"], id="a list is not text"),
+        pytest.param({"a": 1}, id="an object is not text"),
+        pytest.param(NAN, id="NaN is not text"),
+        pytest.param(INF, id="infinity is not text"),
+    ],
+)
+def test_to_text_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.to_text(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(3, 3, id="an int is kept"),
+        pytest.param(-3, -3, id="a negative int is kept"),
+        pytest.param(3.0, 3, id="an integral float becomes an int"),
+        pytest.param("3", 3, id="a numeric string becomes an int"),
+        pytest.param(" 3 ", 3, id="a numeric string with spaces becomes an int"),
+        pytest.param("3.0", 3, id="an integral decimal string becomes an int"),
+        pytest.param("", None, id="an empty string is empty"),
+    ],
+)
+def test_to_int(value: Any, expected: int | None) -> None:
+    assert coerce.to_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(True, id="true is not an int"),
+        pytest.param(3.5, id="a fractional float is not an int"),
+        pytest.param("3.5", id="a fractional string is not an int"),
+        pytest.param(NAN, id="NaN is not an int"),
+        pytest.param(INF, id="infinity is not an int"),
+        pytest.param("three", id="a word is not an int"),
+        pytest.param([3], id="a list is not an int"),
+    ],
+)
+def test_to_int_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.to_int(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(True, True, id="true is true"),
+        pytest.param(False, False, id="false is false"),
+        pytest.param(1, True, id="1 is true"),
+        pytest.param(0, False, id="0 is false"),
+        pytest.param("TRUE", True, id="the word TRUE is true"),
+        pytest.param(" false ", False, id="the word false with spaces is false"),
+        pytest.param("1", True, id="the string 1 is true"),
+        pytest.param("0", False, id="the string 0 is false"),
+        pytest.param("Yes", True, id="Yes is true"),
+        pytest.param("no", False, id="no is false"),
+        pytest.param("null", None, id="the string null is empty"),
+    ],
+)
+def test_to_bool(value: Any, expected: bool | None) -> None:
+    assert coerce.to_bool(value) is expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(2, id="2 is not a switch"),
+        pytest.param(1.5, id="a float is not a switch"),
+        pytest.param("maybe", id="maybe is not a switch"),
+        pytest.param(["true"], id="a list is not a switch"),
+    ],
+)
+def test_to_bool_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be true or false"):
+        coerce.to_bool(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(40, "40", id="an int is written plainly"),
+        pytest.param(40.0, "40", id="an integral float has no .0"),
+        pytest.param(59.97, "59.97", id="a float has no binary noise"),
+        pytest.param(0.1 + 0.2, "0.30000000000000004", id="a float sum keeps the digits Python shows"),
+        pytest.param("59.970", "59.97", id="trailing zeros are dropped"),
+        pytest.param(1e3, "1000", id="a float with an exponent is written out"),
+        pytest.param("1E3", "1000", id="a string with an exponent is written out"),
+        pytest.param(1e20, "100000000000000000000", id="a large float has no exponent"),
+        pytest.param(-12.5, "-12.5", id="a negative number is allowed"),
+        pytest.param("-0.0", "0", id="negative zero is zero"),
+        pytest.param(".5", "0.5", id="a leading dot gains a zero"),
+        pytest.param(" 7 ", "7", id="a numeric string is trimmed"),
+        pytest.param("", None, id="an empty string is empty"),
+    ],
+)
+def test_to_decimal_string(value: Any, expected: str | None) -> None:
+    assert coerce.to_decimal_string(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("1,000.50", id="a thousands separator is not guessed"),
+        pytest.param("1.000,50", id="a decimal comma is not guessed"),
+        pytest.param("$10", id="a currency symbol is refused"),
+        pytest.param(NAN, id="NaN is refused"),
+        pytest.param(-INF, id="negative infinity is refused"),
+        pytest.param("NaN", id="the string NaN is refused"),
+        pytest.param("Infinity", id="the string Infinity is refused"),
+        pytest.param("1_000", id="an underscore separator is refused"),
+        pytest.param("\u0663", id="non-ASCII digits are refused"),
+        pytest.param(True, id="true is not a number"),
+        pytest.param({"value": 1}, id="an object is not a number"),
+    ],
+)
+def test_to_decimal_string_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.to_decimal_string(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(3, Decimal(3), id="an int is exact"),
+        pytest.param(19.99, Decimal("19.99"), id="a float is read as printed"),
+        pytest.param("19.99", Decimal("19.99"), id="a numeric string is exact"),
+    ],
+)
+def test_parse_number(value: Any, expected: Decimal) -> None:
+    assert coerce.parse_number(value) == expected
+
+
+def test_parse_number_sums_prices_without_float_noise() -> None:
+    assert sum(map(coerce.parse_number, [19.99, 0.01, "10.10"])) == Decimal("30.10")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="None is not a number"),
+        pytest.param("", id="an empty string is not a number"),
+        pytest.param(False, id="false is not a number"),
+    ],
+)
+def test_parse_number_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.parse_number(value)
+
+
+def test_errors_never_echo_the_value() -> None:
+    with pytest.raises(ValueError, match="must be") as caught:
+        coerce.to_int("secret@example.com")
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(Decimal("40.00"), "40", id="trailing zeros and the dot go"),
+        pytest.param(Decimal("1E+3"), "1000", id="a positive exponent is written out"),
+        pytest.param(Decimal("1.5E-3"), "0.0015", id="a negative exponent is written out"),
+        pytest.param(Decimal("-0"), "0", id="negative zero is zero"),
+        pytest.param(Decimal("100"), "100", id="zeros of an integer stay"),
+    ],
+)
+def test_format_decimal(value: Decimal, expected: str) -> None:
+    assert coerce.format_decimal(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(["a", " b "], ["a", "b"], id="a list keeps its trimmed texts"),
+        pytest.param(["a", "", None, "undefined"], ["a"], id="empty elements are dropped"),
+        pytest.param([1, 2.5], ["1", "2.5"], id="numbers in a list become text"),
+        pytest.param('["a","b"]', ["a", "b"], id="a JSON array string is read"),
+        pytest.param(' [ "a" , 2 ] ', ["a", "2"], id="a JSON array string with spaces is read"),
+        pytest.param("a, b,c", ["a", "b", "c"], id="a comma list is split and trimmed"),
+        pytest.param("a,,b,", ["a", "b"], id="empty comma items are dropped"),
+        pytest.param("single", ["single"], id="a single string is a list of one"),
+        pytest.param(7, ["7"], id="a single number is a list of one"),
+        pytest.param(" , ", None, id="only commas is empty"),
+        pytest.param("[]", None, id="an empty JSON array is empty"),
+        pytest.param([None, ""], None, id="a list of empties is empty"),
+        pytest.param("null", None, id="a placeholder string is empty"),
+    ],
+)
+def test_to_string_list(value: Any, expected: list[str] | None) -> None:
+    assert coerce.to_string_list(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param('["a",', id="a broken JSON array is refused"),
+        pytest.param([["a"]], id="a nested list is refused"),
+        pytest.param([True], id="a boolean element is refused"),
+        pytest.param({"a": "b"}, id="an object is refused"),
+    ],
+)
+def test_to_string_list_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.to_string_list(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param([{"id": "sku"}], [{"id": "sku"}], id="a list is returned as is"),
+        pytest.param('[{"id": "sku", "item_price": "9.99"}]', [{"id": "sku", "item_price": "9.99"}],
+                     id="a JSON string holding a list is parsed"),
+        pytest.param("[]", None, id="an empty JSON array is empty"),
+        pytest.param([], None, id="an empty list is empty"),
+        pytest.param("undefined", None, id="a placeholder string is empty"),
+    ],
+)
+def test_to_json_list(value: Any, expected: list[Any] | None) -> None:
+    assert coerce.to_json_list(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param('{"id": "sku"}', id="a JSON object string is refused"),
+        pytest.param("not json", id="a non-JSON string is refused"),
+        pytest.param({"id": "sku"}, id="an object is refused"),
+        pytest.param(3, id="a number is refused"),
+    ],
+)
+def test_to_json_list_refuses(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        coerce.to_json_list(value)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3),
+    max_leaves=6,
+)
+COERCERS = {
+    "to_text": coerce.to_text,
+    "to_int": coerce.to_int,
+    "to_bool": coerce.to_bool,
+    "to_decimal_string": coerce.to_decimal_string,
+    "to_string_list": coerce.to_string_list,
+    "to_json_list": coerce.to_json_list,
+}
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_finite_float_round_trips_through_its_decimal_string(value: float) -> None:
+    text = coerce.to_decimal_string(value)
+    assert text is not None
+    assert "e" not in text.lower()
+    assert float(text) == value
+
+
+@pytest.mark.parametrize(
+    "coercer", COERCERS.values(), ids=[f"{name} gives None or a value, else ValueError" for name in COERCERS]
+)
+@given(value=JSON_VALUES)
+def test_coercers_give_none_or_a_value_and_raise_only_value_error(
+    coercer: Callable[[Any], Any], value: Any
+) -> None:
+    with contextlib.suppress(ValueError):
+        result = coercer(value)
+        assert result is None or not coerce.is_empty(result)

@@ -1,0 +1,24 @@
+"""The README's configuration table is generated from the settings module, never hand-kept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from function.settings import settings_doc
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def settings_table() -> str:
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for env, default, doc in settings_doc():
+        rows.append(f"| `{env}` | {f'`{default}`' if default else '—'} | {doc} |")
+    return "\n".join(rows)
+
+
+def test_readme_configuration_table_matches_the_settings_module() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", text, re.S)
+    assert block, "README lacks the settings markers"
+    assert block.group(1) == settings_table(), "regenerate the table:\n" + settings_table()
