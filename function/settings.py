@@ -93,9 +93,14 @@ def choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-def setting(env: str, parse: Callable[[str], Any], default: str, doc: str, *, secret: bool = False) -> Any:
-    """Declare one setting: its variable, parser, default (as the variable would spell it) and doc."""
-    meta = {"env": env, "parse": parse, "default": default, "doc": doc, "secret": secret}
+def setting(env: str, parse: Callable[[str], Any], default: str, doc: str, *, secret: bool = False,
+            local: bool = False) -> Any:
+    """Declare one setting: its variable, parser, default (as the variable would spell it) and doc.
+
+    `secret` keeps the value out of repr; `local` marks settings for local runs and tests only,
+    which a deployment never sets.
+    """
+    meta = {"env": env, "parse": parse, "default": default, "doc": doc, "secret": secret, "local": local}
     return field(default=parse(default) if default else _empty(parse), metadata=meta, repr=not secret)
 
 
@@ -116,7 +121,7 @@ class Settings:
         "Pinterest ad account that receives the events (digits only). Required.")
     access_token: str = setting(
         "PINTEREST_ACCESS_TOKEN", parse_text, "",
-        "Pinterest conversion access token, for local use.", secret=True)
+        "Pinterest conversion access token, for local use.", secret=True, local=True)
     api_url: str = setting(
         "PINTEREST_API_URL", parse_url, "https://api.pinterest.com/v5",
         "Base URL of the Pinterest API v5; the only host the function calls.")
@@ -170,6 +175,11 @@ class Settings:
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(**values)
+
+
+def deployed_variables() -> list[str]:
+    """Every variable a deployment sets (local-only settings left out)."""
+    return [f.metadata["env"] for f in dataclasses.fields(Settings) if not f.metadata["local"]]
 
 
 def settings_doc() -> list[tuple[str, str, str]]:

@@ -14,11 +14,13 @@ POST /v5/ad_accounts/{ad_account_id}/events[?test=true]
                       "events": [{"status": "processed" | "failed", "error_message": str | null,
                                   "warning_message": null}, ...]}}
     401  wrong or missing token: {"code": 2, "message": "Authentication failed."}
-    400  request-level problem, checked in this order: ad_account_id not 1-18 digits (400 rather
-         than 404, as Pinterest answers path-pattern violations), bad ?test= value, wrong Content-Type,
-         body not JSON, envelope not {"data": [1-1000 items]}:
+    400  request-level problem, checked after the token, in this order: ad_account_id not 1-18
+         digits (400 rather than 404, as Pinterest answers path-pattern violations), bad ?test=
+         value, wrong Content-Type, body not JSON, envelope not {"data": [1-1000 items]}:
          {"code": 1, "message": "Invalid request: <what is wrong, naming the JSON path>"}
-    Events in `error_message` are named by JSON path, e.g. "data[2].user_data.em[0] must be a SHA-256 ...".
+    `error_message` names each problem by JSON path, e.g. "data[2].user_data.em[0] must be a
+    SHA-256 hash ..."; `?test=true` batches are answered and recorded like any other, flagged
+    "test": true (Pinterest validates them but does not keep them).
     Injected faults answer 429 {"code": 8, ...} with Retry-After, 500 {"code": 500, ...},
     503 {"code": 4197, ...}, or no answer at all (see faults.py).
 
@@ -55,6 +57,12 @@ DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - a well-known sandbox credential,
 # Largest body read: 1000 events of a few kilobytes each fit with room to spare.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
+# Pending connections the socket queues; the socketserver default of 5 makes bursts wait for SYN retries.
+LISTEN_BACKLOG = 128
+
+# How often the serving loop notices a stop request.
+POLL_INTERVAL_S = 0.05
+
 # Seconds a client may idle mid-request before its connection is closed.
 SOCKET_TIMEOUT_S = 60
 
@@ -63,6 +71,7 @@ class _SandboxServer(ThreadingHTTPServer):
     """ThreadingHTTPServer that carries the app and stays quiet when clients hang up."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
         """Bind the socket and keep the app for the handlers."""
@@ -202,6 +211,8 @@ def start_sandbox(
     """Serve the sandbox on a background thread; port 0 picks a free port."""
     app = SandboxApp(token=token, faults=FaultPlan(faults or FaultConfig()))
     server = _SandboxServer((host, port), app)
-    thread = threading.Thread(target=server.serve_forever, name="pinterest-sandbox", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(POLL_INTERVAL_S,), name="pinterest-sandbox", daemon=True
+    )
     thread.start()
     return Sandbox(host=host, port=server.server_address[1], app=app, _server=server, _thread=thread)
