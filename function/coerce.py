@@ -124,7 +124,7 @@ def _json_array(text: str) -> list[Any]:
     """The list a JSON array string holds; anything else is rejected without quoting it."""
     try:
         parsed = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError("must be a valid JSON array") from None
     if not isinstance(parsed, list):
         raise ValueError("must be a JSON array")

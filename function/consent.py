@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from function import coerce
 from function.paths import Path
 
 _AD_STORAGE = Path("consent_state.ad_storage")
@@ -17,7 +18,7 @@ _GRANTED = frozenset({True, "true", "granted", "1"})  # True also matches 1
 def ad_storage_granted(event: Mapping[str, Any]) -> bool:
     """consent_state.ad_storage wins; without it, the GA4 consent string decides."""
     state = _AD_STORAGE.read(event)
-    if state is not None:
+    if not coerce.is_empty(state):
         if isinstance(state, str):
             state = state.strip().lower()
         return isinstance(state, str | bool | int) and state in _GRANTED

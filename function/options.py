@@ -30,7 +30,7 @@ def _event_map(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueError("must be an object of GA4 name to Pinterest name") from None
     if not isinstance(value, Mapping):
         raise ValueError("must be an object of GA4 name to Pinterest name")

@@ -8,6 +8,7 @@ configuration table is checked against `SETTINGS_DOC`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def parse_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an absolute http:// or https:// URL")
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if "?" in value or "#" in value or parts.username or parts.password:
         raise ValueError("must not carry a query, fragment or credentials")
     return value
 
@@ -74,9 +75,12 @@ def parse_region(value: str) -> str:
 
 
 def parse_seconds(value: str) -> float:
-    """A positive number of seconds."""
-    seconds = float(value)
-    if not seconds > 0:
+    """A positive, finite number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise ValueError("must be a positive number of seconds")
     return seconds
 

@@ -74,10 +74,8 @@ _CONTENT_KEYS: dict[str, Callable[[Any], Any]] = {
 
 def contents(value: Any) -> list[dict[str, Any]] | None:
     """Pinterest `contents`: objects with only the allowed keys; quantity defaults to 1."""
-    if coerce.is_empty(value):
-        return None
     found = []
-    for index, item in enumerate(coerce.to_json_list(value)):
+    for index, item in enumerate(coerce.to_json_list(value) or ()):
         if not isinstance(item, Mapping):
             raise ValueError(f"[{index}] must be an object")
         content = {}

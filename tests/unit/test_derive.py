@@ -1,0 +1,302 @@
+"""Values computed from a GA4 event: e-commerce items, contents, totals and the epik click id."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from function import derive
+
+TWO_ITEMS = {
+    "items": [
+        {
+            "item_id": "A1",
+            "price": 10,
+            "quantity": 2,
+            "item_name": "Shoe",
+            "item_brand": "Acme",
+            "item_category": "Shoes",
+        },
+        {"item_id": "B2", "price": 5.5, "item_name": "Sock"},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param({"items": [{"item_id": "a"}]}, [{"item_id": "a"}], id="items are read from items"),
+        pytest.param(
+            {"ecommerce": {"items": [{"item_id": "e"}]}},
+            [{"item_id": "e"}],
+            id="items fall back to ecommerce.items",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "a"}], "ecommerce": {"items": [{"item_id": "e"}]}},
+            [{"item_id": "a"}],
+            id="items win over ecommerce.items",
+        ),
+        pytest.param(
+            {"items": [], "ecommerce": {"items": [{"item_id": "e"}]}},
+            [{"item_id": "e"}],
+            id="an empty items list falls back to ecommerce.items",
+        ),
+        pytest.param(
+            {"items": "A1", "ecommerce": {"items": [{"item_id": "e"}]}},
+            [{"item_id": "e"}],
+            id="an items value that is not a list falls back to ecommerce.items",
+        ),
+        pytest.param(
+            {"ecommerce_items": [{"item_id": "f"}]},
+            [{"item_id": "f"}],
+            id="the flattened ecommerce_items key is read",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "a"}, "b", 3, None, [1]]},
+            [{"item_id": "a"}],
+            id="items that are not objects are ignored",
+        ),
+        pytest.param({}, [], id="an event without items has none"),
+    ],
+)
+def test_items(event: dict[str, Any], expected: list[dict[str, Any]]) -> None:
+    assert derive.items(event) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(
+            TWO_ITEMS,
+            [
+                {
+                    "id": "A1",
+                    "item_price": 10,
+                    "quantity": 2,
+                    "item_name": "Shoe",
+                    "item_brand": "Acme",
+                    "item_category": "Shoes",
+                },
+                {"id": "B2", "item_price": 5.5, "quantity": 1, "item_name": "Sock"},
+            ],
+            id="each item becomes a content with Pinterest's keys",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "id": "X"}]},
+            [{"id": "A1", "quantity": 1}],
+            id="item_id wins over id",
+        ),
+        pytest.param({"items": [{"id": "X"}]}, [{"id": "X", "quantity": 1}], id="id is used without item_id"),
+        pytest.param(
+            {"items": [{"item_id": "", "id": "X"}]},
+            [{"id": "X", "quantity": 1}],
+            id="an empty item_id falls back to id",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "undefined", "id": "X"}]},
+            [{"id": "X", "quantity": 1}],
+            id="an undefined placeholder item_id falls back to id",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "quantity": "3"}]},
+            [{"id": "A1", "quantity": 3}],
+            id="a numeric string quantity is a number",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "quantity": 2.5}]},
+            [{"id": "A1", "quantity": 1}],
+            id="a fractional quantity counts as 1",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "quantity": "lots"}]},
+            [{"id": "A1", "quantity": 1}],
+            id="an unusable quantity counts as 1",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "price": 0}]},
+            [{"id": "A1", "item_price": 0, "quantity": 1}],
+            id="a zero price is kept",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "A1", "price": None, "item_variant": "red", "coupon": "X"}]},
+            [{"id": "A1", "quantity": 1}],
+            id="other GA4 item keys are not carried over",
+        ),
+        pytest.param({"items": [{}]}, [{"quantity": 1}], id="an empty item still counts once"),
+        pytest.param({}, None, id="no items means no contents"),
+    ],
+)
+def test_contents(event: dict[str, Any], expected: list[dict[str, Any]] | None) -> None:
+    assert derive.contents(event) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(TWO_ITEMS, ["A1", "B2"], id="content ids are the item ids in order"),
+        pytest.param(
+            {"items": [{"item_id": "A1"}, {"item_name": "no id"}, {"id": 7}]},
+            ["A1", 7],
+            id="items without an id are left out",
+        ),
+        pytest.param({"items": [{"item_name": "no id"}]}, None, id="no ids means none"),
+        pytest.param({}, None, id="no items means no content ids"),
+    ],
+)
+def test_content_ids(event: dict[str, Any], expected: list[Any] | None) -> None:
+    assert derive.content_ids(event) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(TWO_ITEMS, 3, id="num_items sums the quantities"),
+        pytest.param({"items": [{}, {}, {}]}, 3, id="each item without a quantity counts once"),
+        pytest.param(
+            {"items": [{"quantity": "4"}, {"quantity": 1}]}, 5, id="numeric string quantities are added"
+        ),
+        pytest.param({"items": [{"quantity": 0}]}, 0, id="a zero quantity counts zero"),
+        pytest.param({}, None, id="no items means no num_items"),
+    ],
+)
+def test_num_items(event: dict[str, Any], expected: int | None) -> None:
+    assert derive.num_items(event) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(
+            {"items": [{"price": "10"}, {"price": "20"}]},
+            Decimal(30),
+            id="numeric string prices are added not concatenated",
+        ),
+        pytest.param(TWO_ITEMS, Decimal("25.5"), id="items value is the sum of price times quantity"),
+        pytest.param(
+            {"items": [{"price": "2.50", "quantity": "4"}]},
+            Decimal(10),
+            id="string price and string quantity are multiplied",
+        ),
+        pytest.param(
+            {"items": [{"price": 0.1, "quantity": 3}]},
+            Decimal("0.3"),
+            id="float prices are read as typed without binary noise",
+        ),
+        pytest.param(
+            {"items": [{"price": 10}, {"item_id": "free"}]},
+            Decimal(10),
+            id="items without a price are skipped",
+        ),
+        pytest.param({"items": [{"price": 10}, {"price": ""}]}, Decimal(10), id="an empty price is skipped"),
+        pytest.param(
+            {"items": [{"price": 10}, {"price": "ten"}]}, None, id="an unusable price gives no value"
+        ),
+        pytest.param({"items": [{"price": 10}, {"price": True}]}, None, id="a boolean price gives no value"),
+        pytest.param({"items": [{"item_id": "a"}]}, None, id="no priced item gives no value"),
+        pytest.param({"items": [{"price": 0}]}, Decimal(0), id="a zero price is a zero value"),
+        pytest.param({}, None, id="no items means no value"),
+    ],
+)
+def test_items_value(event: dict[str, Any], expected: Decimal | None) -> None:
+    found = derive.items_value(event)
+    # The amount matters, whether it comes back as a Decimal or a decimal string.
+    assert (None if found is None else Decimal(str(found))) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "event", "expected"),
+    [
+        pytest.param(
+            "item_name", {"items": [{"item_name": "Shoe"}]}, "Shoe", id="a single item's attribute is taken"
+        ),
+        pytest.param("item_name", TWO_ITEMS, None, id="two items give no single attribute"),
+        pytest.param(
+            "item_brand",
+            {"items": [{"item_name": "Shoe"}]},
+            None,
+            id="a missing attribute of the single item is None",
+        ),
+        pytest.param(
+            "item_category",
+            {"ecommerce": {"items": [{"item_category": "Shoes"}]}},
+            "Shoes",
+            id="the single item may come from ecommerce.items",
+        ),
+        pytest.param(
+            "item_name",
+            {"items": [{"item_name": "Shoe"}, "junk"]},
+            "Shoe",
+            id="non-object entries do not count as items",
+        ),
+        pytest.param("item_name", {}, None, id="no items give no attribute"),
+    ],
+)
+def test_single_item(key: str, event: dict[str, Any], expected: Any) -> None:
+    derivation = derive.single_item(key)
+    assert derivation(event) == expected
+    assert derivation.__name__ == f"single_item_{key}"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(
+            {"page_location": "https://shop.example/p?epik=dj0yJnU9abc"},
+            "dj0yJnU9abc",
+            id="the epik query parameter is read",
+        ),
+        pytest.param(
+            {"page_location": "https://shop.example/p?utm_source=x&epik=abc&x=1"},
+            "abc",
+            id="epik is found among other parameters",
+        ),
+        pytest.param(
+            {"page_location": "https://shop.example/p?epik=a%3Db"},
+            "a=b",
+            id="the epik value is percent-decoded",
+        ),
+        pytest.param(
+            {"page_location": "https://shop.example/p?epik=first&epik=second"},
+            "first",
+            id="the first epik parameter is taken",
+        ),
+        pytest.param({"page_location": "https://shop.example/p?epik="}, None, id="an empty epik gives none"),
+        pytest.param(
+            {"page_location": "https://shop.example/p?xepik=abc"},
+            None,
+            id="a parameter merely ending in epik is not epik",
+        ),
+        pytest.param(
+            {"page_location": "https://shop.example/p#epik=abc"},
+            None,
+            id="epik in the fragment is not a query parameter",
+        ),
+        pytest.param({"page_location": "https://shop.example/p"}, None, id="a URL without epik gives none"),
+        pytest.param({"page_location": 42}, None, id="a non-text URL gives none"),
+        pytest.param({}, None, id="no URL gives none"),
+    ],
+)
+def test_epik_param(event: dict[str, Any], expected: str | None) -> None:
+    derivation = derive.epik_param("page_location")
+    assert derivation(event) == expected
+    assert derivation.__name__ == "epik_from_page_location"
+
+
+def test_epik_param_reads_the_url_key_it_was_given() -> None:
+    event = {"page_location": "https://a.example/?epik=loc", "page_referrer": "https://b.example/?epik=ref"}
+    assert derive.epik_param("page_referrer")(event) == "ref"
+
+
+def test_derivations_do_not_change_the_event() -> None:
+    event = copy.deepcopy(TWO_ITEMS) | {"page_location": "https://a.example/?epik=x"}
+    before = copy.deepcopy(event)
+    derive.contents(event)
+    derive.content_ids(event)
+    derive.num_items(event)
+    derive.items_value(event)
+    derive.single_item("item_name")(event)
+    derive.epik_param("page_location")(event)
+    assert event == before

@@ -1,0 +1,146 @@
+"""Reading GA4 event values by dotted path, in nested or Stape "flatten keys" form."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from function import paths
+from function.paths import Path
+
+
+@pytest.mark.parametrize(
+    ("dotted", "expected"),
+    [
+        pytest.param(
+            "user_data.email_address",
+            "user_data_email_address",
+            id="nested keys are joined with an underscore",
+        ),
+        pytest.param("x-ga-mp1-ev", "x_ga_mp1_ev", id="dashes become underscores"),
+        pytest.param(
+            "consent_state.ad_storage", "consent_state_ad_storage", id="a two-level path flattens to one key"
+        ),
+        pytest.param(
+            "pinterest.custom-data.order_id",
+            "pinterest_custom_data_order_id",
+            id="dots and dashes are replaced together",
+        ),
+        pytest.param("page_location", "page_location", id="a plain key is its own flat key"),
+    ],
+)
+def test_flat_key(dotted: str, expected: str) -> None:
+    assert paths.flat_key(dotted) == expected
+
+
+def test_path_splits_its_parts_and_computes_its_flat_alias_once() -> None:
+    path = Path("user_data.address.city")
+    assert path.parts == ("user_data", "address", "city")
+    assert path.flat == "user_data_address_city"
+
+
+@pytest.mark.parametrize(
+    ("dotted", "expected"),
+    [
+        pytest.param("pinterest.action_source", True, id="a path under pinterest is an override"),
+        pytest.param("pinterest", True, id="the pinterest object itself is an override"),
+        pytest.param("pinterest_action_source", False, id="a flattened pinterest key is not parsed as one"),
+        pytest.param("user_data.pinterest", False, id="pinterest below the top level is not an override"),
+    ],
+)
+def test_is_override(dotted: str, expected: bool) -> None:
+    assert Path(dotted).is_override is expected
+
+
+@pytest.mark.parametrize(
+    ("event", "dotted", "expected"),
+    [
+        pytest.param(
+            {"user_data": {"email_address": "a@b.c"}},
+            "user_data.email_address",
+            "a@b.c",
+            id="a nested value is found by its dotted path",
+        ),
+        pytest.param(
+            {"user_data_email_address": "a@b.c"},
+            "user_data.email_address",
+            "a@b.c",
+            id="a flattened value is found by the same dotted path",
+        ),
+        pytest.param(
+            {"x_ga_mp1_ev": "12.5"}, "x-ga-mp1-ev", "12.5", id="a dashed key is found in its flattened form"
+        ),
+        pytest.param(
+            {"x-ga-mp1-ev": "12.5"}, "x-ga-mp1-ev", "12.5", id="a dashed key is found as it is spelled"
+        ),
+        pytest.param(
+            {"user_data": {"email_address": "nested"}, "user_data_email_address": "flat"},
+            "user_data.email_address",
+            "nested",
+            id="the nested form wins over the flattened one",
+        ),
+        pytest.param(
+            {"consent_state": {"ad_storage": False}, "consent_state_ad_storage": True},
+            "consent_state.ad_storage",
+            False,
+            id="a false nested value still wins",
+        ),
+        pytest.param(
+            {"user_data": {"city": ""}, "user_data_city": "Paris"},
+            "user_data.city",
+            "",
+            id="an empty nested string still wins",
+        ),
+        pytest.param(
+            {"user_data": {"city": None}, "user_data_city": "Paris"},
+            "user_data.city",
+            "Paris",
+            id="a nested null falls back to the flattened value",
+        ),
+        pytest.param(
+            {"user_data": "text", "user_data_city": "Paris"},
+            "user_data.city",
+            "Paris",
+            id="a scalar in the middle of the path falls back to the flattened value",
+        ),
+        pytest.param({}, "user_data.city", None, id="a missing value is None"),
+        pytest.param({"user_data": "text"}, "user_data.city", None, id="walking into a scalar gives None"),
+        pytest.param(
+            {"items": [{"item_id": "a"}, {"item_id": "b"}]},
+            "items.1.item_id",
+            "b",
+            id="a numeric part indexes a list",
+        ),
+        pytest.param(
+            {"items": [{"item_id": "a"}]}, "items.5.item_id", None, id="an index beyond the list gives None"
+        ),
+        pytest.param(
+            {"items": [{"item_id": "a"}, {"item_id": "b"}]},
+            "items.item_id",
+            "a",
+            id="a named part on a list reads the first element",
+        ),
+        pytest.param({"items": []}, "items.item_id", None, id="a named part on an empty list gives None"),
+        pytest.param({"items": ["a", "b"]}, "items.0", "a", id="a list element may be a scalar"),
+        pytest.param({"page_location": 0}, "page_location", 0, id="a falsy top-level value is returned"),
+    ],
+)
+def test_read(event: dict[str, Any], dotted: str, expected: Any) -> None:
+    assert Path(dotted).read(event) == expected
+    assert paths.read(event, dotted) == expected
+
+
+def test_read_does_not_change_the_event() -> None:
+    event = {"user_data": {"email_address": None}, "user_data_email_address": "a@b.c", "items": [{"x": 1}]}
+    before = copy.deepcopy(event)
+    Path("user_data.email_address").read(event)
+    Path("items.0.x").read(event)
+    assert event == before
+
+
+def test_paths_compare_by_their_dotted_text() -> None:
+    assert Path("a.b") == Path("a.b")
+    assert Path("a.b") != Path("a_b")
+    assert "a.b" in repr(Path("a.b"))
