@@ -18,11 +18,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: lint
+# Tools of tests/terraform, one venv each (python-hcl2 and checkov both install a module hcl2).
+TOOL_STAMPS := .venv-hcl2/.installed .venv-checkov/.installed .venv-jsonschema/.installed
+
+.venv-%/.installed: tests/terraform/requirements-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+# The local BigQuery emulator the log tests start (tests/logs): its own venv, being large and pinning DuckDB.
+BQ_STAMP := .venv-bq/.installed-emulator
+
+$(BQ_STAMP): requirements-bqemulator.txt
+	test -x .venv-bq/bin/python || $(PYTHON) -m venv .venv-bq
+	.venv-bq/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+test: lint $(TOOL_STAMPS) $(BQ_STAMP)
 	$(VENV)/bin/pytest
 
 dev: $(STAMP)
 	$(PY) tools/dev.py
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .local .pytest_cache .ruff_cache

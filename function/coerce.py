@@ -14,6 +14,7 @@ from typing import Any
 
 # Placeholder strings that tag managers emit for an unset variable → treated as absent.
 _EMPTY_WORDS = frozenset({"", "undefined", "null"})
+_LONGEST_EMPTY_WORD = max(map(len, _EMPTY_WORDS))
 # Spellings of a switch accepted from JSON strings → their boolean value.
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -26,8 +27,9 @@ def is_empty(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip().lower() in _EMPTY_WORDS
-    if isinstance(value, list | dict):
+        text = value.strip()  # lower() never shortens a string, so a long one is no placeholder
+        return len(text) <= _LONGEST_EMPTY_WORD and text.lower() in _EMPTY_WORDS
+    if isinstance(value, (list, dict)):  # a tuple: isinstance is slower with a union (hot path)
         return not value
     return False
 

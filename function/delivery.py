@@ -1,42 +1,70 @@
-"""Sends built events to Pinterest and reads its answer event by event."""
+"""Delivers a batch of built events to Pinterest with retries, reading the answer event by event."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import tenacity
+
+from function import retry
+from function.console_log import ConsoleLog
+from function.journal import EventRecord, Journal
 from function.pinterest import Answer, PinterestClient, PinterestUnavailable
-from function.tokens import TokenProvider, TokenUnavailable
+from function.tokens import TokenProvider
+
+# Shortest read timeout worth trying when little of the deadline is left (seconds).
+_MIN_READ_TIMEOUT_S = 0.2
+
+
+@dataclass(frozen=True)
+class Item:
+    """One built event on its way, with what the logs need to tell its story."""
+
+    payload: Mapping[str, Any]
+    ad_account_id: str
+    test: bool
+    trace_id: str | None = None
+    debug: bool = False
+    ga4_event_name: str | None = None
+    tag_name: str | None = None
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Events for one call: same ad account, same test flag."""
+    """Events for one call: same ad account, same test flag; at most 1000."""
 
     ad_account_id: str
     test: bool
-    events: Sequence[Mapping[str, Any]]
+    items: tuple[Item, ...]
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def events(self) -> list[Mapping[str, Any]]:
+        return [item.payload for item in self.items]
 
 
 @dataclass(frozen=True)
 class EventOutcome:
-    """What became of one event of a batch."""
+    """What one call did for one event; `response` is Pinterest's entry for it."""
 
     delivered: bool
     error: str | None = None
+    response: Any = None
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """One batch's fate: Pinterest's answer (None if none came) and each event's outcome."""
+class Attempt:
+    """One call for a batch: Pinterest's answer (None if none came) and each event's outcome."""
 
-    batch: Batch
+    number: int
     outcomes: list[EventOutcome]
     answer: Answer | None = None
-    request_url: str = ""
     error: str | None = None
-    attempts: int = 1
+    retryable: bool = False
 
 
 def read_answer(answer: Answer, count: int) -> list[EventOutcome]:
@@ -49,7 +77,7 @@ def read_answer(answer: Answer, count: int) -> list[EventOutcome]:
         return _per_event(details["events"], count)
     message = body.get("message") if isinstance(body.get("message"), str) else None
     error = f"Pinterest answered {answer.status_code}" + (f": {message}" if message else "")
-    return [EventOutcome(False, error)] * count
+    return [EventOutcome(False, error, answer.body)] * count
 
 
 def _per_event(events: Any, count: int) -> list[EventOutcome]:
@@ -59,43 +87,117 @@ def _per_event(events: Any, count: int) -> list[EventOutcome]:
     for index in range(count):
         entry = listed[index] if index < len(listed) and isinstance(listed[index], Mapping) else {}
         if entry.get("status") == "processed":
-            outcomes.append(EventOutcome(True))
+            outcomes.append(EventOutcome(True, None, entry))
         else:
             reason = entry.get("error_message") or "Pinterest did not report this event as processed"
-            outcomes.append(EventOutcome(False, str(reason)))
+            outcomes.append(EventOutcome(False, str(reason), entry or None))
     return outcomes
 
 
-class AwaitedSender:
-    """Sends a batch and waits for Pinterest's answer; a 401 gets one token refresh and retry."""
+class Deliverer:
+    """Sends a batch until it is answered for good, the attempts run out or the deadline nears.
 
-    def __init__(self, client: PinterestClient, tokens: TokenProvider) -> None:
+    A 401 gets one token refresh and one re-send inside the same attempt; 400/403/422 and
+    per-event failures are final; the retryable statuses in `retry` are sent again.
+    """
+
+    def __init__(self, client: PinterestClient, tokens: TokenProvider, journal: Journal, log: ConsoleLog,
+                 max_attempts: int, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._tokens = tokens
+        self._journal = journal
+        self._log = log
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._clock = clock
 
-    def deliver(self, batch: Batch) -> Delivery:
-        url = self._client.url(batch.ad_account_id)
-        count = len(batch.events)
+    def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
+        """The final attempt; every attempt is journaled. Raises TokenUnavailable untouched."""
+        counter = iter(range(1, self._max_attempts + 1))
+
+        def retry_after(state: tenacity.RetryCallState) -> float | None:
+            answer = state.outcome.result().answer if state.outcome else None
+            return retry.retry_after_s(answer.headers) if answer is not None else None
+
+        retrying = tenacity.Retrying(
+            stop=retry.stop_strategy(self._max_attempts, deadline, self._clock),
+            wait=retry.wait_strategy(retry_after),
+            retry=tenacity.retry_if_result(lambda attempt: attempt.retryable),
+            retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=lambda state: self._report(batch, mode, state.outcome.result(), final=False),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        final = retrying(lambda: self._attempt(batch, next(counter), deadline))
+        self._report(batch, mode, final, final=True)
+        return final
+
+    def _attempt(self, batch: Batch, number: int, deadline: Callable[[], float]) -> Attempt:
+        count = len(batch.items)
+        timeout = max(deadline() - self._clock(), _MIN_READ_TIMEOUT_S)
         try:
-            answer = self._call(batch, self._tokens.get(batch.ad_account_id))
-            attempts = 1
+            answer = self._call(batch, self._tokens.get(batch.ad_account_id), timeout)
             if answer.status_code == 401:
-                answer = self._call(batch, self._tokens.refresh(batch.ad_account_id))
-                attempts = 2
-        except TokenUnavailable:
-            return _failed(batch, url, "token unavailable")
+                answer = self._call(batch, self._tokens.refresh(batch.ad_account_id), timeout)
         except PinterestUnavailable as exc:
-            return _failed(batch, url, f"Pinterest unreachable: {exc.reason}")
+            reason = f"Pinterest unreachable: {exc.reason}"
+            return Attempt(number, [EventOutcome(False, reason)] * count, None, reason, retryable=True)
         if answer.status_code == 401:
-            outcomes = [EventOutcome(False, "token rejected")] * count
-        else:
-            outcomes = read_answer(answer, count)
-        return Delivery(batch, outcomes, answer, url, attempts=attempts)
+            return Attempt(number, [EventOutcome(False, "token rejected", answer.body)] * count, answer)
+        retryable = answer.status_code in retry.RETRYABLE_STATUSES
+        return Attempt(number, read_answer(answer, count), answer, retryable=retryable)
 
-    def _call(self, batch: Batch, token: str) -> Answer:
-        return self._client.send(batch.ad_account_id, batch.events, test=batch.test, token=token)
+    def _call(self, batch: Batch, token: str, timeout: float) -> Answer:
+        return self._client.send(batch.ad_account_id, batch.events, test=batch.test, token=token,
+                                 read_timeout=timeout)
+
+    def _report(self, batch: Batch, mode: str, attempt: Attempt, *, final: bool) -> None:
+        """One journal record per event, and the call itself on the console when asked for."""
+        answer = attempt.answer
+        url = self._client.url(batch.ad_account_id)
+        debug = any(item.debug for item in batch.items)
+        if self._log.wanted(debug):
+            self._log.write(
+                "INFO" if answer is not None and answer.status_code == 200 else "WARNING",
+                "pinterest call", batch.items[0].trace_id if len(batch.items) == 1 else None,
+                request_method="POST", request_url=url, test_mode=batch.test, delivery=mode,
+                attempt=attempt.number, batch_id=batch.batch_id, request_body={"data": batch.events},
+                response_status_code=answer.status_code if answer else None,
+                response_body=answer.body if answer else None,
+                response_headers=dict(answer.headers) if answer else None,
+                latency_ms=round(answer.latency_ms, 1) if answer else None, error=attempt.error,
+            )
+        self._journal.record([
+            _record(batch, item, outcome, attempt, mode, url, final)
+            for item, outcome in zip(batch.items, attempt.outcomes, strict=True)
+        ])
 
 
-def _failed(batch: Batch, url: str, reason: str) -> Delivery:
-    """Every event of a batch that got no answer."""
-    return Delivery(batch, [EventOutcome(False, reason)] * len(batch.events), None, url, error=reason)
+def _record(batch: Batch, item: Item, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
+            final: bool) -> EventRecord:
+    answer = attempt.answer
+    status = "delivered" if outcome.delivered else ("failed" if final else "retrying")
+    return EventRecord(
+        outcome=status, event_id=item.payload.get("event_id"), event_name=item.payload.get("event_name"),
+        payload=item.payload, reason=outcome.error, ad_account_id=batch.ad_account_id, test_mode=batch.test,
+        delivery=mode, attempt=attempt.number, batch_id=batch.batch_id, batch_size=len(batch.items),
+        request_url=url, response_status_code=answer.status_code if answer else None,
+        response_body=outcome.response, response_headers=answer.headers if answer else None,
+        latency_ms=answer.latency_ms if answer else None, trace_id=item.trace_id,
+        ga4_event_name=item.ga4_event_name, action_source=item.payload.get("action_source"),
+        tag_name=item.tag_name,
+        debug=item.debug,
+    )
+
+
+def batches(items: Sequence[Item], batch_max: int) -> list[Batch]:
+    """Items grouped per (ad account, test mode) in order of first appearance, at most batch_max each."""
+    groups: dict[tuple[str, bool], list[Item]] = {}
+    for item in items:
+        groups.setdefault((item.ad_account_id, item.test), []).append(item)
+    return [
+        Batch(account, test, tuple(members[start:start + batch_max]))
+        for (account, test), members in groups.items()
+        for start in range(0, len(members), batch_max)
+    ]

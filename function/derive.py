@@ -50,7 +50,7 @@ def contents(event: Event) -> list[dict[str, Any]] | None:
     for item in items(event):
         content: dict[str, Any] = {}
         for pinterest_key, ga4_keys in _CONTENT_FROM_ITEM.items():
-            value = next((item[k] for k in ga4_keys if not coerce.is_empty(item.get(k))), None)
+            value = _first(item, ga4_keys)
             if value is not None:
                 content[pinterest_key] = value
         content["quantity"] = _quantity(item)
@@ -58,9 +58,19 @@ def contents(event: Event) -> list[dict[str, Any]] | None:
     return found or None
 
 
+def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first non-empty value of `keys` in the item, or None."""
+    for key in keys:
+        value = item.get(key)
+        if not coerce.is_empty(value):
+            return value
+    return None
+
+
 def content_ids(event: Event) -> list[Any] | None:
-    """The ids of the GA4 items."""
-    ids = [content["id"] for content in contents(event) or () if "id" in content]
+    """The ids of the GA4 items (each item's `contents` id, without building the rest)."""
+    id_keys = _CONTENT_FROM_ITEM["id"]
+    ids = [value for value in (_first(item, id_keys) for item in items(event)) if value is not None]
     return ids or None
 
 

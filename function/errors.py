@@ -11,6 +11,7 @@ class GatewayError(Exception):
     """Base of every error the gateway reports to a caller."""
 
     status = 400
+    headers: dict[str, str] = {}  # noqa: RUF012 - read-only per-class constant
 
 
 class ConfigError(GatewayError):
@@ -29,6 +30,20 @@ class MethodNotAllowed(GatewayError):
     """Anything but POST."""
 
     status = 405
+    headers = {"Allow": "POST"}  # noqa: RUF012 - read-only per-class constant
+
+
+class Unauthorized(GatewayError):
+    """The caller presented no API key, or one that is not configured."""
+
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="pinterest_capi"'}  # noqa: RUF012 - read-only per-class constant
+
+
+class Forbidden(GatewayError):
+    """The caller is known but may not do this, e.g. send to an ad account outside the allowlist."""
+
+    status = 403
 
 
 class PayloadTooLarge(GatewayError):
@@ -53,3 +68,10 @@ class UpstreamError(GatewayError):
     """Pinterest could not be reached or answered with an error."""
 
     status = 502
+
+
+class ServiceUnavailable(GatewayError):
+    """The instance cannot take the request now (no token, shutting down); try again shortly."""
+
+    status = 503
+    headers = {"Retry-After": "1"}  # noqa: RUF012 - read-only per-class constant

@@ -12,66 +12,129 @@ import flask
 
 from function import options as request_options
 from function import parse
+from function.accounts import AccountAllowlist
+from function.auth import CallerCheck, caller_check
+from function.background import BackgroundSender
 from function.build import Context
 from function.console_log import ConsoleLog, trace_from_headers
-from function.delivery import AwaitedSender, Batch, Delivery
-from function.errors import GatewayError, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from function.delivery import Attempt, Deliverer, Item, batches
+from function.errors import (
+    GatewayError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
+from function.journal import EventRecord, Journal
 from function.pipeline import Built, Refused, build_request
-from function.responses import EventResult, summarize
-from function.settings import Settings
+from function.responses import EventResult, Status, summarize
+from function.secret_manager import SecretManager
+from function.settings import PINTEREST_BATCH_CEILING, Settings
+from function.tokens import TokenUnavailable
 
 _JSON_TYPES = ("application/json",)
 _TRUE_HEADER = frozenset({"true", "1", "yes"})
 
 
 class Gateway:
-    """Turns one HTTP request of GA4 events into Pinterest calls and one JSON answer."""
+    """Turns one HTTP request of GA4 events into Pinterest deliveries and one JSON answer."""
 
-    def __init__(self, settings: Settings, sender: AwaitedSender, log: ConsoleLog,
-                 clock: Callable[[], float] = time.time,
-                 new_event_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+    def __init__(self, settings: Settings, deliverer: Deliverer, background: BackgroundSender,
+                 journal: Journal, log: ConsoleLog, *, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 new_event_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+                 callers: CallerCheck | None = None) -> None:
         self._settings = settings
-        self._sender = sender
+        self._deliverer = deliverer
+        self._background = background
+        self._journal = journal
         self._log = log
         self._clock = clock
+        self._monotonic = monotonic
         self._new_event_id = new_event_id
         self._defaults = request_options.defaults(settings)
+        self._callers = callers or caller_check(
+            settings, SecretManager(settings.secret_manager_endpoint or ""), log)
+        self._accounts = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids)
 
     def __call__(self, request: flask.Request) -> flask.Response:
         trace_id, _ = trace_from_headers(request.headers)
-        debug_header = request.headers.get("X-Debug", "").strip().lower() in _TRUE_HEADER
+        debug_header = False  # a caller that is refused cannot switch the console log on
+        headers: dict[str, str] = {}
         try:
+            self._callers.check(request.headers)  # first: nothing of a refused caller's request is read
+            debug_header = request.headers.get("X-Debug", "").strip().lower() in _TRUE_HEADER
             body, status = self._handle(request, trace_id, debug_header)
         except GatewayError as exc:
-            body, status = {"status": "invalid", "error": str(exc)}, exc.status
+            body = {"status": _refusal_status(exc), "error": str(exc)}
+            status, headers = exc.status, exc.headers
             if self._log.wanted(debug_header):
                 self._log.write("WARNING", "request refused", trace_id, error=str(exc), http_status=status)
-        headers = {"Allow": "POST"} if status == 405 else {}
         return flask.Response(json.dumps(body, separators=(",", ":")), status=status,
                               mimetype="application/json", headers=headers)
 
     def _handle(self, request: flask.Request, trace_id: str | None,
                 debug_header: bool) -> tuple[dict[str, Any], int]:
+        self._background.poke()
         now = int(self._clock())
         found = build_request(_read_body(request), self._defaults, lambda opts: self._context(opts, now))
-        built = [item for item in found if isinstance(item, Built)]
-        results: dict[int, EventResult] = {
-            item.index: EventResult(None, None, item.status, item.reason, item.http_status)
-            for item in found if isinstance(item, Refused)
-        }
-        groups = _groups(built, self._settings.ad_account_id)
-        deliveries = [self._sender.deliver(batch) for batch, _ in groups]
-        for delivery, (_, members) in zip(deliveries, groups, strict=True):
-            for item, outcome in zip(members, delivery.outcomes, strict=True):
-                results[item.index] = EventResult(
-                    item.payload["event_id"], item.payload["event_name"],
-                    "sent" if outcome.delivered else "failed", outcome.error)
-        final = [results[index] for index in sorted(results)]
-        if self._log.wanted(debug_header or any(item.options.debug for item in built)):
-            self._log_request(final, deliveries, trace_id)
-        return summarize(final, deliveries)
+        results: dict[int, EventResult] = {}
+        tag = request.headers.get("X-Tag-Name", "").strip() or None  # names the tag in the log rows only
+        self._refuse([item for item in found if isinstance(item, Refused)], results, trace_id, debug_header,
+                     tag)
+        awaited: list[tuple[int, Item]] = []
+        optimistic: list[tuple[int, Item]] = []
+        for built in (item for item in found if isinstance(item, Built)):
+            pair = (built.index, self._item(built, trace_id, debug_header, tag))
+            (optimistic if built.options.delivery == "optimistic" else awaited).append(pair)
+        if optimistic:
+            if self._background.submit([item for _, item in optimistic]):
+                for index, item in optimistic:
+                    results[index] = _result(item, "queued")
+            elif self._background.closing:
+                raise ServiceUnavailable("the instance is shutting down; send again")
+            else:
+                awaited += optimistic  # queue full: deliver now rather than drop
+        attempts = self._deliver_awaited(awaited, results)
+        return summarize([results[index] for index in sorted(results)], attempts)
+
+    def _deliver_awaited(self, pairs: list[tuple[int, Item]],
+                         results: dict[int, EventResult]) -> list[Attempt]:
+        """One call per account and test mode, retried within the awaited deadline."""
+        index_of = {id(item): index for index, item in pairs}
+        deadline = self._monotonic() + self._settings.await_deadline_s
+        attempts = []
+        for batch in batches([item for _, item in pairs], PINTEREST_BATCH_CEILING):
+            try:
+                attempt = self._deliverer.deliver(batch, "awaited", lambda: deadline)
+            except TokenUnavailable:
+                raise ServiceUnavailable("token unavailable") from None
+            attempts.append(attempt)
+            for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
+                status = "sent" if outcome.delivered else "failed"
+                results[index_of[id(item)]] = _result(item, status, outcome.error)
+        return attempts
+
+    def _refuse(self, refused: list[Refused], results: dict[int, EventResult], trace_id: str | None,
+                debug: bool, tag: str | None = None) -> None:
+        """Skipped and invalid events: answered, and journaled without their data."""
+        for item in refused:
+            results[item.index] = EventResult(None, None, item.status, item.reason, item.http_status)
+        if refused:
+            self._journal.record([
+                EventRecord(outcome=item.status, reason=item.reason, trace_id=trace_id,
+                            ga4_event_name=item.ga4_event_name, tag_name=tag, debug=debug)
+                for item in refused
+            ])
+
+    def _item(self, built: Built, trace_id: str | None, debug_header: bool, tag: str | None = None) -> Item:
+        return Item(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
+                    built.options.test, trace_id,
+                    debug_header or built.options.debug, built.ga4_event_name,
+                    tag_name=built.options.tag_name or tag)
 
     def _context(self, opts: request_options.Options, now: int) -> Context:
+        self._accounts.check(opts.ad_account_id)
         return Context(
             options=opts,
             now=now,
@@ -81,27 +144,14 @@ class Gateway:
             default_phone_country=self._settings.default_phone_country,
         )
 
-    def _log_request(self, results: list[EventResult], deliveries: list[Delivery],
-                     trace_id: str | None) -> None:
-        """The hashed events sent, Pinterest's answers and every event's status; never raw input."""
-        for delivery in deliveries:
-            answer = delivery.answer
-            self._log.write(
-                "INFO" if answer is not None and answer.status_code == 200 else "WARNING",
-                "pinterest call", trace_id,
-                request_method="POST", request_url=delivery.request_url,
-                test_mode=delivery.batch.test, request_body={"data": list(delivery.batch.events)},
-                response_status_code=answer.status_code if answer else None,
-                response_body=answer.body if answer else None,
-                response_headers=dict(answer.headers) if answer else None,
-                latency_ms=round(answer.latency_ms, 1) if answer else None,
-                error=delivery.error,
-            )
-        for result in results:
-            if result.status in ("skipped", "invalid"):
-                self._log.write("INFO" if result.status == "skipped" else "WARNING",
-                                f"event {result.status}", trace_id, event_status=result.status,
-                                error=result.error)
+
+def _result(item: Item, status: Status, error: str | None = None) -> EventResult:
+    return EventResult(item.payload["event_id"], item.payload["event_name"], status, error)
+
+
+def _refusal_status(exc: GatewayError) -> str:
+    """A request refused whole: 'failed' when the fault is ours or upstream, else 'invalid'."""
+    return "failed" if exc.status >= 500 else "invalid"
 
 
 def _read_body(request: flask.Request) -> bytes:
@@ -114,12 +164,3 @@ def _read_body(request: flask.Request) -> bytes:
     if (request.content_length or 0) > parse.MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {parse.MAX_BODY_BYTES} bytes")
     return request.stream.read(parse.MAX_BODY_BYTES + 1)
-
-
-def _groups(built: list[Built], ad_account_id: str) -> list[tuple[Batch, list[Built]]]:
-    """One call per (ad account, test mode), in order of first appearance."""
-    groups: dict[tuple[str, bool], list[Built]] = {}
-    for item in built:
-        groups.setdefault((ad_account_id, item.options.test), []).append(item)
-    return [(Batch(account, test, [b.payload for b in members]), members)
-            for (account, test), members in groups.items()]

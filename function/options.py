@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from function import coerce
+from function import accounts, coerce
 from function.errors import BadRequest
 from function.paths import Path
-from function.settings import ACTION_SOURCES, EVENT_NAME_SETUPS, Settings
+from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
@@ -45,8 +45,11 @@ class Options:
     event_name: str
     action_source: str
     test: bool
+    delivery: str = "awaited"
     event_map: Mapping[str, str] = field(default_factory=dict)
     debug: bool = False
+    ad_account_id: str = ""  # '' = the deployment's PINTEREST_AD_ACCOUNT_ID
+    tag_name: str = ""  # '' = the X-Tag-Name header, if any; only written to the log rows
 
 
 # Option → its parser; each is read from `pinterest.<option>` of the event.
@@ -55,8 +58,11 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "event_name": coerce.to_text,
     "action_source": _one_of(ACTION_SOURCES),
     "test": coerce.to_bool,
+    "delivery": _one_of(DELIVERY_MODES),
     "event_map": _event_map,
     "debug": coerce.to_bool,
+    "ad_account_id": accounts.parse_option,
+    "tag_name": coerce.to_text,
 }
 _OPTION_PATHS = {name: Path("pinterest." + name) for name in _OPTION_PARSERS}
 
@@ -68,6 +74,7 @@ def defaults(settings: Settings) -> Options:
         event_name=settings.event_name,
         action_source=settings.action_source,
         test=settings.test_mode,
+        delivery=settings.delivery,
     )
 
 

@@ -19,10 +19,12 @@ class Path:
     dotted: str
     parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
     flat: str = field(init=False, repr=False, compare=False)
+    has_flat: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", tuple(self.dotted.split(".")))
         object.__setattr__(self, "flat", flat_key(self.dotted))
+        object.__setattr__(self, "has_flat", self.flat != self.dotted)
 
     @property
     def is_override(self) -> bool:
@@ -32,7 +34,7 @@ class Path:
     def read(self, event: Mapping[str, Any]) -> Any:
         """The nested form wins over the flattened one when both are present."""
         value = _walk(event, self.parts)
-        if value is None and self.flat != self.dotted:
+        if value is None and self.has_flat:
             value = event.get(self.flat)
         return value
 
@@ -40,14 +42,17 @@ class Path:
 def _walk(node: Any, parts: tuple[str, ...]) -> Any:
     """Follow keys; a list is indexed by a numeric part, otherwise its first element is used."""
     for part in parts:
-        if isinstance(node, list):
-            if part.isdigit():
-                index = int(part)
-                node = node[index] if index < len(node) else None
-                continue
-            node = node[0] if node else None
-        if not isinstance(node, Mapping):
-            return None
+        if type(node) is not dict:  # fast path: parsed JSON objects are dicts (the ABC check is slow)
+            if node is None:
+                return None
+            if isinstance(node, list):
+                if part.isdigit():
+                    index = int(part)
+                    node = node[index] if index < len(node) else None
+                    continue
+                node = node[0] if node else None
+            if not isinstance(node, Mapping):
+                return None
         node = node.get(part)
     return node
 

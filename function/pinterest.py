@@ -49,15 +49,19 @@ class PinterestClient:
     def __init__(self, api_url: str, timeout_s: float, session: requests.Session | None = None,
                  pool_size: int = 10) -> None:
         self._api_url = api_url
-        self._timeout = (CONNECT_TIMEOUT_S, timeout_s)
+        self._connect_timeout = CONNECT_TIMEOUT_S
+        self._read_timeout = timeout_s
         self._session = session or _pooled_session(pool_size)
 
     def url(self, ad_account_id: str) -> str:
         return events_url(self._api_url, ad_account_id)
 
     def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool,
-             token: str) -> Answer:
-        """One call; connection failures and timeouts raise PinterestUnavailable."""
+             token: str, read_timeout: float | None = None) -> Answer:
+        """One call, its read timeout capped by the caller's deadline.
+
+        Raises PinterestUnavailable when no answer came (connection error or timeout).
+        """
         started = time.perf_counter()
         try:
             response = self._session.post(
@@ -65,7 +69,7 @@ class PinterestClient:
                 params={"test": "true"} if test else None,
                 data=json.dumps({"data": list(events)}, separators=(",", ":")),
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                timeout=self._timeout,
+                timeout=(self._connect_timeout, min(self._read_timeout, read_timeout or self._read_timeout)),
                 allow_redirects=False,
             )
         except requests.Timeout:

@@ -19,6 +19,7 @@ class Built:
     index: int
     payload: dict[str, Any]
     options: request_options.Options
+    ga4_event_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Refused:
     status: Literal["skipped", "invalid"]
     reason: str
     http_status: int = 200
+    ga4_event_name: str | None = None
 
 
 def build_request(body: bytes, base: request_options.Options,
@@ -43,11 +45,12 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
     found: list[Built | Refused] = []
     for index, event in enumerate(events):
         where = f"events[{index}]: " if len(events) > 1 else ""
+        ga4_name = event.get("event_name") if isinstance(event.get("event_name"), str) else None
         try:
             opts = request_options.resolve(base, event)
-            found.append(Built(index, build_event(event, context(opts)), opts))
+            found.append(Built(index, build_event(event, context(opts)), opts, ga4_name))
         except Skip as skip:
-            found.append(Refused(index, "skipped", skip.reason))
+            found.append(Refused(index, "skipped", skip.reason, ga4_event_name=ga4_name))
         except GatewayError as exc:
-            found.append(Refused(index, "invalid", where + str(exc), exc.status))
+            found.append(Refused(index, "invalid", where + str(exc), exc.status, ga4_name))
     return found

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from function.delivery import Delivery
+from function.delivery import Attempt
 
-Status = Literal["sent", "skipped", "failed", "invalid"]
-_OK: frozenset[str] = frozenset({"sent", "skipped"})
+Status = Literal["sent", "queued", "skipped", "failed", "invalid"]
+_OK: frozenset[str] = frozenset({"sent", "queued", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,20 @@ class EventResult:
         entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
                                  "status": self.status}
         if self.error:
-            entry["error"] = self.error
+            entry["reason" if self.status == "skipped" else "error"] = self.error
         return entry
 
 
-def summarize(results: Sequence[EventResult], deliveries: Sequence[Delivery]) -> tuple[dict[str, Any], int]:
-    """200 all sent or skipped; 207 mixed; otherwise the invalid events' status or 502."""
+def summarize(results: Sequence[EventResult], attempts: Sequence[Attempt]) -> tuple[dict[str, Any], int]:
+    """200 all sent or skipped; 202 queued; 207 mixed; otherwise the invalid events' status or 502."""
     statuses = {r.status for r in results}
     if statuses <= _OK:
-        overall, code = ("sent" if "sent" in statuses else "skipped"), 200
+        if "sent" in statuses:
+            overall, code = "sent", 200
+        elif "queued" in statuses:
+            overall, code = "queued", 202
+        else:
+            overall, code = "skipped", 200
     elif statuses & _OK:
         overall, code = "partial", 207
     elif statuses == {"invalid"}:
@@ -42,25 +47,29 @@ def summarize(results: Sequence[EventResult], deliveries: Sequence[Delivery]) ->
     else:
         overall, code = "failed", 502
     body: dict[str, Any] = {"status": overall, "events": [r.as_json() for r in results]}
-    if deliveries:
-        body["pinterest"] = _pinterest_summary(deliveries)
+    if overall == "skipped" and results[0].error:
+        body["reason"] = results[0].error
+    if attempts:
+        body["pinterest"] = _pinterest_summary(attempts)
     return body, code
 
 
-def _pinterest_summary(deliveries: Sequence[Delivery]) -> dict[str, Any]:
+def _pinterest_summary(attempts: Sequence[Attempt]) -> dict[str, Any]:
     """Pinterest's status and counts; with several calls (accounts, test mode), one entry each."""
-    calls = [_call_summary(d) for d in deliveries]
+    calls = [_call_summary(a) for a in attempts]
     if len(calls) == 1:
         return calls[0]
     worst = max((c.get("status_code") or 0 for c in calls), default=0)
     return {"status_code": worst or None, "calls": calls}
 
 
-def _call_summary(delivery: Delivery) -> dict[str, Any]:
-    answer = delivery.answer
+def _call_summary(attempt: Attempt) -> dict[str, Any]:
+    answer = attempt.answer
+    summary: dict[str, Any] = {"attempts": attempt.number}
     if answer is None:
-        return {"status_code": None, "error": delivery.error}
-    summary: dict[str, Any] = {"status_code": answer.status_code}
+        summary.update(status_code=None, error=attempt.error)
+        return summary
+    summary["status_code"] = answer.status_code
     body = answer.body if isinstance(answer.body, dict) else {}
     source = body.get("details") if isinstance(body.get("details"), dict) else body
     for key in ("num_events_received", "num_events_processed"):

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from function.bigquery_store import parse_table_id
 from function.errors import ConfigError
+from function.secret_manager import parse_one_secret_name, parse_secret_name
+from function.sqlite_store import parse_path
 
 _AD_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
@@ -25,6 +28,10 @@ EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
 ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
 CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
+AUTH_MODES = ("keys", "iam", "none")
+DELIVERY_MODES = ("awaited", "optimistic")
+# Pinterest accepts at most 1000 events per call.
+PINTEREST_BATCH_CEILING = 1000
 
 
 def is_ad_account_id(value: str) -> bool:
@@ -38,6 +45,19 @@ def parse_ad_account_id(value: str) -> str:
     if not is_ad_account_id(value):
         raise ValueError("must be digits only (Pinterest advertiser ids look like 549XXXXXXXXX)")
     return value
+
+
+def parse_ad_account_ids(value: str) -> tuple[str, ...]:
+    """Comma-separated digits-only ids; blanks and repeats are dropped."""
+    ids = parse_list(value)
+    if not all(is_ad_account_id(item) for item in ids):
+        raise ValueError("must be comma-separated digits-only ad account ids")
+    return ids
+
+
+def parse_list(value: str) -> tuple[str, ...]:
+    """Comma-separated items, trimmed, in order; blanks and repeats are dropped."""
+    return tuple(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
 
 
 def parse_bool(value: str) -> bool:
@@ -85,6 +105,18 @@ def parse_seconds(value: str) -> float:
     return seconds
 
 
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """A parser for a whole number in [low, high]."""
+
+    def parse(value: str) -> int:
+        text = value.strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     """A parser accepting exactly one of `allowed` (case-insensitive)."""
 
@@ -113,7 +145,7 @@ def _empty(parse: Callable[[str], Any]) -> Any:
     try:
         return parse("")
     except ValueError:
-        return ""
+        return None
 
 
 @dataclass(frozen=True)
@@ -123,9 +155,22 @@ class Settings:
     ad_account_id: str = setting(
         "PINTEREST_AD_ACCOUNT_ID", parse_ad_account_id, "",
         "Pinterest ad account that receives the events (digits only). Required.")
+    ad_account_ids: tuple[str, ...] = setting(
+        "PINTEREST_AD_ACCOUNT_IDS", parse_ad_account_ids, "",
+        "Other ad accounts a request may pick with pinterest.ad_account_id (comma-separated digits); "
+        "any other is refused with 403. PINTEREST_AD_ACCOUNT_ID is always allowed.")
     access_token: str = setting(
         "PINTEREST_ACCESS_TOKEN", parse_text, "",
         "Pinterest conversion access token, for local use.", secret=True, local=True)
+    access_token_secret: str = setting(
+        "PINTEREST_ACCESS_TOKEN_SECRET", parse_secret_name, "",
+        "Secret Manager secret holding the Pinterest token: projects/P/secrets/S (its latest version) or "
+        "projects/P/secrets/S/versions/V; {ad_account_id} in it selects one secret per account. "
+        "Wins over PINTEREST_ACCESS_TOKEN.")
+    token_ttl_s: float = setting(
+        "PINTEREST_TOKEN_TTL_S", parse_seconds, "300",
+        "Seconds a secret read from Secret Manager is reused (token and API keys); a 401 from Pinterest "
+        "re-reads the token at once, and an outage serves the last value for up to 1 h more.")
     api_url: str = setting(
         "PINTEREST_API_URL", parse_url, "https://api.pinterest.com/v5",
         "Base URL of the Pinterest API v5; the only host the function calls.")
@@ -153,17 +198,80 @@ class Settings:
     timeout_s: float = setting(
         "PINTEREST_TIMEOUT_S", parse_seconds, "10",
         "Read timeout, in seconds, of one call to Pinterest (connect timeout: 3 s).")
+    delivery: str = setting(
+        "PINTEREST_DELIVERY", choice(*DELIVERY_MODES), "awaited",
+        "awaited: answer with Pinterest's result; optimistic: answer 202 at once and send in batches.")
+    await_deadline_s: float = setting(
+        "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "5",
+        "Awaited delivery gives up retrying after this many seconds (well inside the 10 s shutdown window).")
+    batch_max: int = setting(
+        "PINTEREST_BATCH_MAX", bounded_int(1, PINTEREST_BATCH_CEILING), "1000",
+        "Optimistic delivery sends a batch once it holds this many events (1000: Pinterest's maximum).")
+    batch_wait_ms: int = setting(
+        "PINTEREST_BATCH_WAIT_MS", bounded_int(0, 60_000), "1000",
+        "...or once its oldest event has waited this many milliseconds.")
+    max_attempts: int = setting(
+        "PINTEREST_MAX_ATTEMPTS", bounded_int(1, 20), "5",
+        "Calls per batch at most, retries included (429, 5xx, timeouts and connection errors are retried).")
+    queue_max: int = setting(
+        "PINTEREST_QUEUE_MAX", bounded_int(1, 1_000_000), "10000",
+        "Events the optimistic queue holds at most; beyond it requests fall back to awaited delivery.")
+    threads: int | None = setting(
+        "THREADS", bounded_int(1, 1000), "",
+        "Request threads per instance (functions-framework's own setting); sizes the connection pool. "
+        "Default: 4 per CPU, as functions-framework.")
     log_console: str = setting(
         "LOG_CONSOLE", choice(*LOG_CONSOLE_MODES), "debug",
         "Console log: no, debug (only requests with X-Debug: true or pinterest.debug) or always.")
+    log_bigquery_table: str | None = setting(
+        "LOG_BIGQUERY_TABLE", parse_table_id, "",
+        "BigQuery table (project.dataset.table) that keeps one row per event per attempt; unset: the "
+        "SQLite file LOG_SQLITE_PATH keeps them.")
+    log_batch_max: int = setting(
+        "LOG_BIGQUERY_BATCH_MAX", bounded_int(1, 10_000), "500",
+        "Log rows written per insert at most, to BigQuery or SQLite (500: BigQuery's advice per streaming "
+        "insert).")
+    log_flush_ms: int = setting(
+        "LOG_BIGQUERY_FLUSH_MS", bounded_int(1, 60_000), "1000",
+        "...or once the oldest queued log row has waited this many milliseconds.")
+    log_sqlite_path: str = setting(
+        "LOG_SQLITE_PATH", parse_path, ".local/pinterest_capi_log.sqlite3",
+        "SQLite file that keeps the log rows when LOG_BIGQUERY_TABLE is unset; none keeps no rows.")
+    bigquery_api_endpoint: str | None = setting(
+        "BIGQUERY_API_ENDPOINT", parse_url, "",
+        "BigQuery REST endpoint reached without credentials (an emulator), for local runs and tests only.",
+        local=True)
 
     project: str = setting(
         "GOOGLE_CLOUD_PROJECT", parse_text, "",
         "Project id that links console log lines to Cloud Trace; optional.")
+    auth: str = setting(
+        "GATEWAY_AUTH", choice(*AUTH_MODES), "keys",
+        "How callers prove who they are: keys (an API key in Authorization: Bearer or X-Api-Key), iam "
+        "(Cloud Run's invoker check on a private function) or none (no check at all; local use only).")
+    api_keys_secret: str = setting(
+        "GATEWAY_API_KEYS_SECRET", parse_one_secret_name, "",
+        "Secret Manager secret holding the callers' API keys, one per line (two during a rotation).")
+    api_keys: tuple[str, ...] = setting(
+        "GATEWAY_API_KEYS", parse_list, "",
+        "Comma-separated caller API keys, for local use.", secret=True, local=True)
+    secret_manager_endpoint: str | None = setting(
+        "SECRET_MANAGER_API_ENDPOINT", parse_url, "",
+        "Secret Manager REST endpoint reached without credentials, for local runs and tests only.",
+        local=True)
+    platform_service: str = setting(
+        "K_SERVICE", parse_text, "",
+        "Set by Cloud Run / Cloud Functions, never by hand: marks a deployed instance.", local=True)
+    platform_revision: str = setting(
+        "K_REVISION", parse_text, "",
+        "Set by Cloud Run / Cloud Functions, never by hand: the revision named in each log row.", local=True)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Parse every variable, reporting all bad ones at once by name, never by value."""
+    def from_env(cls, environ: Mapping[str, str], *, require_account: bool = True) -> Settings:
+        """Parse every variable, reporting all bad ones at once by name, never by value.
+
+        `require_account=False` is for commands that only read the logs.
+        """
         values: dict[str, Any] = {}
         problems: list[str] = []
         for f in dataclasses.fields(cls):
@@ -174,7 +282,7 @@ class Settings:
                 values[f.name] = f.metadata["parse"](raw)
             except ValueError as exc:
                 problems.append(f"{f.metadata['env']} {exc}")
-        if "ad_account_id" not in values:
+        if require_account and "ad_account_id" not in values:
             problems.append("PINTEREST_AD_ACCOUNT_ID is required")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))

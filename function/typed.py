@@ -80,8 +80,11 @@ def contents(value: Any) -> list[dict[str, Any]] | None:
             raise ValueError(f"[{index}] must be an object")
         content = {}
         for key, normalize in _CONTENT_KEYS.items():
+            raw = item.get(key)
+            if raw is None:  # absent: every normalizer would give None
+                continue
             try:
-                typed = normalize(item.get(key))
+                typed = normalize(raw)
             except ValueError as exc:
                 raise ValueError(f"[{index}].{key} {exc}") from None
             if typed is not None:

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_PORT = os.environ.get("SANDBOX_PORT", "8899")
 FUNCTION_PORT = os.environ.get("PORT", "8080")
 TOKEN = "dev-sandbox-token"  # the sandbox's own token: not a Pinterest credential
+API_KEY = os.environ.get("GATEWAY_API_KEYS", "dev-caller-key").split(",")[0].strip()  # local callers' key
 SAMPLE = ROOT / "examples" / "purchase.json"
 
 
@@ -23,6 +24,7 @@ def main() -> int:
         **os.environ,
         "PINTEREST_AD_ACCOUNT_ID": os.environ.get("PINTEREST_AD_ACCOUNT_ID", "549000000001"),
         "PINTEREST_ACCESS_TOKEN": TOKEN,
+        "GATEWAY_API_KEYS": os.environ.get("GATEWAY_API_KEYS", API_KEY),
         "PINTEREST_API_URL": f"http://127.0.0.1:{SANDBOX_PORT}/v5",
         "LOG_CONSOLE": os.environ.get("LOG_CONSOLE", "always"),
     }
@@ -31,6 +33,7 @@ def main() -> int:
          "--host", "127.0.0.1", "--port", FUNCTION_PORT], cwd=ROOT, env=env)
     time.sleep(2)
     curl = (f"curl -s -X POST http://127.0.0.1:{FUNCTION_PORT}/ -H 'Content-Type: application/json' "
+            f"-H {shlex.quote('Authorization: Bearer ' + API_KEY)} "
             f"--data @{shlex.quote(str(SAMPLE.relative_to(ROOT)))}")
     print(f"\nPinterest sandbox: http://127.0.0.1:{SANDBOX_PORT}/v5 "
           f"(what it received: curl -s http://127.0.0.1:{SANDBOX_PORT}/_sandbox/events)")

@@ -19,6 +19,7 @@ from function.sandbox.server import Sandbox, start_sandbox
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_TOKEN = "e2e-canary-token-5f0c"  # planted: must never appear in any output
 AD_ACCOUNT = "549000000042"
+CALLER_KEY = "e2e-caller-key-7b1d"  # the API key every started server accepts unless a test sets its own
 
 
 def free_port() -> int:
@@ -48,9 +49,12 @@ class FunctionServer:
     url: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    api_key: str = CALLER_KEY
 
     def post(self, body: object, **kwargs: object) -> requests.Response:
-        return requests.post(self.url, json=body, timeout=30, **kwargs)  # type: ignore[arg-type]
+        """POST as an authenticated caller; headers given here are added (and win)."""
+        headers = {"Authorization": f"Bearer {self.api_key}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return requests.post(self.url, json=body, timeout=30, headers=headers, **kwargs)  # type: ignore[arg-type]
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -59,7 +63,9 @@ class FunctionServer:
 def start_function(env: dict[str, str], log_path: Path) -> FunctionServer:
     """functions-framework as the platform runs it (gunicorn), with our settings."""
     port = free_port()
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    # The log rows of a test server go beside its log, not into the developer's .local/ store.
+    full_env = {**os.environ, "GATEWAY_API_KEYS": CALLER_KEY, "LOG_SQLITE_PATH": str(log_path) + ".sqlite3",
+                **env, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "functions_framework", "--target", "pinterest_capi",
@@ -93,6 +99,7 @@ def function_server(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) 
         "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN,
         "PINTEREST_API_URL": sandbox.url,
         "LOG_CONSOLE": "always",
+        "PINTEREST_MAX_ATTEMPTS": "2",  # keeps the retry tests short
     }
     server = start_function(env, tmp_path_factory.mktemp("function") / "server.log")
     yield server

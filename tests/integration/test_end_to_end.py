@@ -40,7 +40,8 @@ def test_a_purchase_reaches_pinterest_hashed_and_valid(function_server: Function
     body = response.json()
     assert body["status"] == "sent"
     assert body["events"] == [{"event_id": "e2e-purchase-1", "event_name": "checkout", "status": "sent"}]
-    assert body["pinterest"] == {"status_code": 200, "num_events_received": 1, "num_events_processed": 1}
+    assert body["pinterest"] == {"status_code": 200, "num_events_received": 1, "num_events_processed": 1,
+                                 "attempts": 1}
     [record] = recorded(clean_sandbox)
     assert record["ad_account_id"] == AD_ACCOUNT
     assert record["test"] is False
@@ -81,14 +82,24 @@ def test_a_failed_event_inside_a_200_is_reported_as_failed(function_server: Func
     assert response.json()["events"][1]["error"]
 
 
-def test_pinterest_server_errors_are_a_502_naming_the_status(function_server: FunctionServer,
-                                                             clean_sandbox: Sandbox) -> None:
+def test_a_503_is_retried_and_the_caller_sees_the_delivery(function_server: FunctionServer,
+                                                           clean_sandbox: Sandbox) -> None:
     requests.post(control(clean_sandbox, "faults"), json={"script": ["503"]}, timeout=5)
+    response = function_server.post(purchase("r-1"))
+    assert response.status_code == 200, response.text
+    assert response.json()["pinterest"]["attempts"] == 2
+    assert [r["event"]["event_id"] for r in recorded(clean_sandbox)] == ["r-1"]
+
+
+def test_pinterest_server_errors_that_outlast_the_retries_are_a_502(function_server: FunctionServer,
+                                                                     clean_sandbox: Sandbox) -> None:
+    requests.post(control(clean_sandbox, "faults"), json={"script": ["500", "503"]}, timeout=5)
     response = function_server.post(purchase("f-1"))
     assert response.status_code == 502
     assert response.json()["status"] == "failed"
     assert response.json()["events"][0]["error"].startswith("Pinterest answered 503")
     assert response.json()["pinterest"]["status_code"] == 503
+    assert response.json()["pinterest"]["attempts"] == 2
 
 
 @pytest.mark.parametrize(
@@ -117,6 +128,7 @@ def test_pinterest_server_errors_are_a_502_naming_the_status(function_server: Fu
 def test_bad_input_gets_the_documented_4xx_and_never_a_500(
         function_server: FunctionServer, clean_sandbox: Sandbox, method: str, body: bytes | None,
         headers: dict[str, str], status: int, error_part: str) -> None:
+    headers = {**headers, "Authorization": f"Bearer {function_server.api_key}"}
     response = requests.request(method, function_server.url, data=body, headers=headers, timeout=30)
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")

@@ -1,0 +1,132 @@
+"""`python -m function logs|replay`: read the log store the environment configures, re-send failures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from function.app import build_deliverer
+from function.console_log import ConsoleLog
+from function.errors import ConfigError
+from function.journal import ConsoleJournal, Journals, Outcome
+from function.log_journal import open_store, table_journal
+from function.log_query import LogQuery, parse_since
+from function.log_store import LogStore, StoreUnavailable
+from function.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
+from function.secret_manager import SecretManager
+from function.settings import Settings
+
+# Columns of the `logs` table: (heading, row column, widest cell kept).
+_LOG_COLUMNS = (
+    ("TIME (UTC)", "timestamp", 19), ("OUTCOME", "outcome", 9), ("EVENT", "event_name", 18),
+    ("EVENT ID", "event_id", 36), ("TRY", "attempt", 3), ("HTTP", "response_status_code", 4),
+    ("MS", "latency_ms", 7), ("DELIVERY", "delivery", 10), ("REASON", "reason", 60),
+)
+_REPLAY_COLUMNS = (("EVENT ID", "event_id", 36), ("EVENT", "event_name", 18), ("RESULT", "result", 10),
+                   ("DETAIL", "detail", 80))
+_TIMESTAMP_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+# Exit codes: 0 done, 1 some replayed events failed, 2 the command could not run.
+_FAILED, _UNUSABLE = 1, 2
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str, int]]) -> str:
+    """A plain-text table, each cell cut to its column's width."""
+    cells = [[_cell(row.get(key), width) for _, key, width in columns] for row in rows]
+    widths = [max([len(head)] + [len(line[i]) for line in cells]) for i, (head, _, _) in enumerate(columns)]
+    lines = [[head for head, _, _ in columns], *cells]
+    return "\n".join("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def _cell(value: Any, width: int) -> str:
+    """Empty for null; timestamps to the second ('2026-05-01 12:00:00'); long texts cut with '…'."""
+    text = "" if value is None else str(value)
+    if _TIMESTAMP_PREFIX.match(text):
+        text = text[:19].replace("T", " ")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _logs(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
+    rows = store.recent(LogQuery(parse_since(args.since, now), args.event_id, args.outcome, args.event_name,
+                                 args.limit))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, separators=(",", ":")))
+    else:
+        print(table(rows, _LOG_COLUMNS) if rows else f"no rows in the {store.name} log since {args.since}")
+    return 0
+
+
+def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
+    rows = store.replayable(LogQuery(parse_since(args.since, now), args.event_id, limit=args.limit))
+    chosen = plan(rows, now.timestamp())
+    if args.dry_run:
+        results = [Replayed(str(item.payload.get("event_id")), item.payload.get("event_name"), "would send",
+                            f"attempt {last + 1}") for item, last in chosen.send]
+    else:
+        log = ConsoleLog(settings.log_console, settings.project, stream=sys.stderr)
+        rows_journal = table_journal(settings, log, exit_hook=False)
+        journal = ContinuedAttempts(Journals(ConsoleJournal(log), rows_journal), last_attempts(chosen.send))
+        secrets = SecretManager(settings.secret_manager_endpoint or "")
+        deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1)
+        try:
+            results = run(chosen.send, deliverer)
+        finally:
+            rows_journal.close()
+    results += chosen.refused
+    if args.json:
+        for result in results:
+            print(json.dumps(asdict(result), separators=(",", ":")))
+    elif results:
+        print(table([asdict(result) for result in results], _REPLAY_COLUMNS))
+    counts = Counter(result.result for result in results)
+    print(", ".join(f"{count} {word}" for word, count in counts.items()) or "nothing to replay",
+          file=sys.stderr)
+    return _FAILED if counts.get("failed") else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m function", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+    logs = commands.add_parser("logs", help="recent rows of the log table (BigQuery or the SQLite file)")
+    logs.add_argument("--since", default="1d", help="how far back: 30m, 1h, 2d, 1w (default 1d)")
+    logs.add_argument("--event-id")
+    logs.add_argument("--outcome", choices=get_args(Outcome))
+    logs.add_argument("--event-name", help="Pinterest event name, e.g. checkout")
+    logs.add_argument("--limit", type=int, default=50)
+    logs.add_argument("--json", action="store_true", help="one JSON row per line")
+    logs.set_defaults(run=_logs)
+    replay = commands.add_parser("replay", help="send events whose last outcome is failed or dropped again")
+    replay.add_argument("--since", default="7d", help="how far back (default 7d, Pinterest's window)")
+    replay.add_argument("--event-id")
+    replay.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
+    replay.add_argument("--limit", type=int, default=1000, help="events at most (default 1000)")
+    replay.add_argument("--json", action="store_true", help="one JSON result per line")
+    replay.set_defaults(run=_replay)
+    return main
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ if environ is None else environ, require_account=False)
+        store = open_store(settings)
+        if store is None:
+            raise ConfigError("no log store: LOG_SQLITE_PATH is none and LOG_BIGQUERY_TABLE is unset")
+        return args.run(args, settings, store, now())
+    except (ConfigError, StoreUnavailable, ValueError) as exc:
+        print(f"python -m function {args.command}: {exc}", file=sys.stderr)
+        return _UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

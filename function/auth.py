@@ -1,0 +1,108 @@
+"""Caller authentication: an API key in `Authorization: Bearer` or `X-Api-Key`, compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from function.console_log import ConsoleLog
+from function.errors import ServiceUnavailable, Unauthorized
+from function.secret_cache import SecretCache
+from function.secret_manager import SecretError, SecretReader
+from function.settings import Settings
+
+REJECTION = "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"
+UNCONFIGURED = ("caller authentication is not configured: set GATEWAY_API_KEYS_SECRET (GATEWAY_API_KEYS "
+                "for local use), or GATEWAY_AUTH=iam or GATEWAY_AUTH=none")
+
+
+class NotConfigured(ServiceUnavailable):
+    """No key is configured and GATEWAY_AUTH does not say to go without: a mistake, not a busy moment."""
+
+    headers: dict[str, str] = {}  # noqa: RUF012 - read-only per-class constant
+
+
+class CallerCheck(Protocol):
+    """Raises a GatewayError (401, 503) unless the request may be served."""
+
+    def check(self, headers: Mapping[str, str]) -> None: ...
+
+
+class PlatformChecked:
+    """GATEWAY_AUTH=iam (Cloud Run verified the caller's Google ID token) or none (nobody checks)."""
+
+    def check(self, headers: Mapping[str, str]) -> None:
+        return None
+
+
+class Unconfigured:
+    """GATEWAY_AUTH=keys without any key: every request is refused, naming the settings."""
+
+    def check(self, headers: Mapping[str, str]) -> None:
+        raise NotConfigured(UNCONFIGURED)
+
+
+class ApiKeys:
+    """Accepts a request whose key equals one of the configured keys."""
+
+    def __init__(self, keys: Callable[[], Sequence[str]]) -> None:
+        self._keys = keys
+
+    def __repr__(self) -> str:
+        return "ApiKeys(<hidden>)"
+
+    def check(self, headers: Mapping[str, str]) -> None:
+        presented = presented_key(headers)
+        if not presented:
+            raise Unauthorized(REJECTION)
+        try:
+            keys = self._keys()
+        except SecretError:
+            raise ServiceUnavailable("caller API keys unavailable") from None
+        if not matches(presented, keys):
+            raise Unauthorized(REJECTION)
+
+
+def presented_key(headers: Mapping[str, str]) -> str:
+    """The bearer credential, else the X-Api-Key header; '' when neither is given."""
+    scheme, _, credential = (headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return credential.strip()
+    return (headers.get("X-Api-Key") or "").strip()
+
+
+def matches(presented: str, keys: Sequence[str]) -> bool:
+    """Constant time: every key is compared, none ends the loop early."""
+    given = presented.encode("utf-8", "surrogateescape")
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(given, key.encode("utf-8", "surrogateescape"))
+    return found
+
+
+def keys_from_payload(payload: str, name: str = "") -> tuple[str, ...]:
+    """One key per line, trimmed, blank lines ignored; a payload without any key is an error."""
+    keys = tuple(dict.fromkeys(line.strip() for line in payload.splitlines() if line.strip()))
+    if not keys:
+        raise SecretError(f"{name}: the secret holds no API key")
+    return keys
+
+
+def caller_check(settings: Settings, secrets: SecretReader, log: ConsoleLog, *,
+                 clock: Callable[[], float] = time.monotonic) -> CallerCheck:
+    """What GATEWAY_AUTH asks for; with keys, the secret wins over the plain variable."""
+    if settings.auth == "none" and settings.platform_service:
+        log.write("WARNING", "GATEWAY_AUTH=none on a deployed function: anyone who finds its URL can send "
+                  "events; set GATEWAY_API_KEYS_SECRET, or GATEWAY_AUTH=iam on a private function")
+    if settings.auth != "keys":
+        return PlatformChecked()
+    name = settings.api_keys_secret
+    if name:
+        cache: SecretCache[tuple[str, ...]] = SecretCache(
+            lambda n: keys_from_payload(secrets.access(n), n), settings.token_ttl_s, log, clock=clock)
+        return ApiKeys(lambda: cache.get(name))
+    if settings.api_keys:
+        return ApiKeys(lambda: settings.api_keys)
+    return Unconfigured()

@@ -1,0 +1,129 @@
+"""The BigQuery log store: streams rows with insertAll and reads them back with queries.
+
+`google.cloud.bigquery` is imported on first use (cold start), and its errors become ours.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from function.log_query import LogQuery, recent_sql, replayable_sql
+from function.log_schema import TIMESTAMP_FORMAT, to_wire
+from function.log_store import PendingRow, RowFailure, StoreUnavailable
+from function.scrub import scrub
+
+# 5 s: one insert's budget, client retries included; the client's own default (600 s) would hold the
+# writer — and the emulator answers a bad row with 500, which the client retries.
+INSERT_DEADLINE_S = 5.0
+# 60 s: a `logs` or `replay` query; interactive, so short.
+QUERY_TIMEOUT_S = 60.0
+# insertErrors reasons worth sending again, the row itself being fine
+# (cloud.google.com/bigquery/docs/error-messages).
+_RETRYABLE_REASONS = frozenset({"backendError", "internalError", "stopped", "timeout", "rateLimitExceeded"})
+# Characters of a foreign error message kept.
+_MAX_ERROR = 300
+# project.dataset.table; a domain-scoped project ("example.com:proj") may hold dots, the others may not.
+_TABLE_ID = re.compile(r"[a-z0-9][a-z0-9.:-]{0,99}\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}")
+
+
+def parse_table_id(value: str) -> str:
+    """A fully qualified table id, as LOG_BIGQUERY_TABLE spells it."""
+    value = value.strip()
+    if not _TABLE_ID.fullmatch(value):
+        raise ValueError("must be project.dataset.table (letters, digits, _; the table may hold -)")
+    return value
+
+
+class BigQueryStore:
+    """One client per process, created on first use; AnonymousCredentials when an endpoint is given."""
+
+    name = "bigquery"
+
+    def __init__(self, table: str, endpoint: str | None = None, *,
+                 insert_deadline_s: float = INSERT_DEADLINE_S) -> None:
+        self.table = table
+        self._project = table.rsplit(".", 2)[0]
+        self._endpoint = endpoint
+        self._insert_deadline_s = insert_deadline_s
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._retry: Any = None
+
+    def insert(self, rows: Sequence[PendingRow]) -> list[RowFailure]:
+        try:
+            client, retry = self._connect()
+            errors = client.insert_rows_json(
+                self.table, [to_wire(pending.row) for pending in rows],
+                row_ids=[pending.row_id for pending in rows],
+                retry=retry, timeout=self._insert_deadline_s)
+        except Exception as exc:  # every failure: credentials, transport, HTTP status, retry deadline
+            raise StoreUnavailable(_describe(exc)) from None
+        return [_failure(entry) for entry in errors]
+
+    def recent(self, query: LogQuery) -> list[dict[str, Any]]:
+        return self._select(recent_sql(f"`{self.table}`", "@"), query)
+
+    def replayable(self, query: LogQuery) -> list[dict[str, Any]]:
+        return self._select(replayable_sql(f"`{self.table}`", "@"), query)
+
+    def _select(self, sql: str, query: LogQuery) -> list[dict[str, Any]]:
+        from google.cloud import bigquery
+
+        params = [
+            bigquery.ScalarQueryParameter("since", "TIMESTAMP", query.since),
+            bigquery.ScalarQueryParameter("event_id", "STRING", query.event_id),
+            bigquery.ScalarQueryParameter("outcome", "STRING", query.outcome),
+            bigquery.ScalarQueryParameter("event_name", "STRING", query.event_name),
+            bigquery.ScalarQueryParameter("limit", "INT64", query.limit),
+        ]
+        try:
+            client, _ = self._connect()
+            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
+            found = list(job.result(timeout=QUERY_TIMEOUT_S))
+        except Exception as exc:  # every failure of the query, mapped to ours
+            raise StoreUnavailable(_describe(exc)) from None
+        return [_from_bigquery(dict(row.items())) for row in found]
+
+    def _connect(self) -> tuple[Any, Any]:
+        """The client and the insert retry policy, created once per store."""
+        with self._lock:
+            if self._client is None:
+                from google.api_core.client_options import ClientOptions
+                from google.auth.credentials import AnonymousCredentials
+                from google.cloud import bigquery
+                from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+                if self._endpoint:
+                    self._client = bigquery.Client(project=self._project, credentials=AnonymousCredentials(),
+                                                   client_options=ClientOptions(api_endpoint=self._endpoint))
+                else:
+                    self._client = bigquery.Client(project=self._project)
+                self._retry = DEFAULT_RETRY.with_timeout(self._insert_deadline_s)
+            return self._client, self._retry
+
+
+def _failure(entry: dict[str, Any]) -> RowFailure:
+    """One insertErrors entry: {"index": i, "errors": [{"reason", "location", "message"}, ...]}."""
+    errors = entry.get("errors") or [{}]
+    reasons = {str(error.get("reason")) for error in errors}
+    detail = "; ".join(
+        " ".join(str(error.get(key, "")) for key in ("reason", "location", "message")).strip()
+        for error in errors)
+    return RowFailure(int(entry.get("index", 0)), scrub(detail)[:_MAX_ERROR], reasons <= _RETRYABLE_REASONS)
+
+
+def _describe(exc: Exception) -> str:
+    return scrub(f"BigQuery: {type(exc).__name__}: {exc}")[:_MAX_ERROR]
+
+
+def _from_bigquery(row: dict[str, Any]) -> dict[str, Any]:
+    """Timestamps spelt as the rows spell them; JSON columns already parsed by the client."""
+    result = {name: value for name, value in row.items() if name != "position"}
+    stamp = result.get("timestamp")
+    if isinstance(stamp, datetime):
+        result["timestamp"] = stamp.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    return result

@@ -1,0 +1,82 @@
+"""What happened to each event: one record per event per step, for logs and the failure record.
+
+The delivery engine and the HTTP layer report here; sinks (console now, BigQuery or SQLite
+when configured) decide what to keep. Records hold only hashed payloads, never raw input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from function.console_log import ConsoleLog
+
+Outcome = Literal["delivered", "failed", "retrying", "skipped", "invalid", "dropped"]
+# Outcomes that end an event's story badly: always written, whatever LOG_CONSOLE says.
+FAILURES: frozenset[str] = frozenset({"failed", "dropped"})
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One event at one step: a delivery attempt, a refusal, or a drop."""
+
+    outcome: Outcome
+    event_id: str | None = None
+    event_name: str | None = None
+    payload: Mapping[str, Any] | None = None  # the hashed Pinterest event
+    reason: str | None = None
+    ad_account_id: str | None = None
+    test_mode: bool | None = None
+    delivery: str | None = None
+    attempt: int | None = None
+    batch_id: str | None = None
+    batch_size: int | None = None
+    request_url: str | None = None
+    response_status_code: int | None = None
+    response_body: Any = None
+    response_headers: Mapping[str, str] | None = None
+    latency_ms: float | None = None
+    trace_id: str | None = None
+    ga4_event_name: str | None = None
+    action_source: str | None = None
+    tag_name: str | None = None  # the sGTM tag that sent it, when the request says
+    debug: bool = False
+
+
+class Journal(Protocol):
+    """Receives records; must never raise into the event path."""
+
+    def record(self, records: Sequence[EventRecord]) -> None: ...
+
+
+class ConsoleJournal:
+    """Final failures always, one structured line each with the payload; the rest as LOG_CONSOLE asks."""
+
+    def __init__(self, log: ConsoleLog) -> None:
+        self._log = log
+
+    def record(self, records: Sequence[EventRecord]) -> None:
+        for rec in records:
+            failure = rec.outcome in FAILURES
+            if not (failure or self._log.wanted(rec.debug)):
+                continue
+            self._log.write(
+                "ERROR" if failure else "INFO", f"event {rec.outcome}", rec.trace_id,
+                outcome=rec.outcome, event_id=rec.event_id, event_name=rec.event_name,
+                reason=rec.reason, ad_account_id=rec.ad_account_id, test_mode=rec.test_mode,
+                delivery=rec.delivery, attempt=rec.attempt, batch_id=rec.batch_id,
+                response_status_code=rec.response_status_code,
+                payload=rec.payload if failure else None,
+            )
+
+
+class Journals:
+    """Fans records out to several journals."""
+
+    def __init__(self, *journals: Journal) -> None:
+        self._journals = journals
+
+    def record(self, records: Sequence[EventRecord]) -> None:
+        for journal in self._journals:
+            journal.record(records)

@@ -1,0 +1,68 @@
+"""The journal that keeps every record as a row of the log table, in BigQuery or the local SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from function.bigquery_store import BigQueryStore
+from function.console_log import ConsoleLog
+from function.journal import EventRecord
+from function.log_rows import InstanceFacts, build_row, row_id
+from function.log_schema import problems
+from function.log_store import LogStore, PendingRow
+from function.log_writer import LogWriter
+from function.settings import Settings
+from function.sqlite_store import SqliteStore
+
+
+def open_store(settings: Settings) -> LogStore | None:
+    """BigQuery when LOG_BIGQUERY_TABLE is set, else the SQLite file; None when LOG_SQLITE_PATH=none."""
+    if settings.log_bigquery_table:
+        return BigQueryStore(settings.log_bigquery_table, settings.bigquery_api_endpoint)
+    if settings.log_sqlite_path:
+        return SqliteStore(settings.log_sqlite_path)
+    return None
+
+
+class TableJournal:
+    """Builds one checked row per record and queues it; never raises into the event path."""
+
+    def __init__(self, writer: LogWriter | None, facts: InstanceFacts, log: ConsoleLog, *,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.writer = writer
+        self._facts = facts
+        self._log = log
+        self._now = now
+
+    def record(self, records: Sequence[EventRecord]) -> None:
+        if self.writer is None:
+            return
+        try:
+            now = self._now()
+            pending = []
+            for position, record in enumerate(records):
+                row = build_row(record, self._facts, now)
+                found = problems(row)
+                if found:
+                    self._log.write("ERROR", "log row not stored", record.trace_id,
+                                    reason="row does not fit the log table: " + "; ".join(found), log_row=row)
+                else:
+                    pending.append(PendingRow(row_id(row, position), row))
+            self.writer.submit(pending)
+        except Exception as exc:  # the event path must never fail because of its log
+            self._log.write("ERROR", "log rows not built", error=type(exc).__name__)
+
+    def close(self) -> None:
+        """Write what is queued (for commands, which exit right after)."""
+        if self.writer is not None:
+            self.writer.close()
+
+
+def table_journal(settings: Settings, log: ConsoleLog, *, exit_hook: bool = True) -> TableJournal:
+    """The journal of the configured store, its writer sized by LOG_BIGQUERY_BATCH_MAX/_FLUSH_MS."""
+    store = open_store(settings)
+    writer = None if store is None else LogWriter(
+        store, log, batch_max=settings.log_batch_max, flush_s=settings.log_flush_ms / 1000,
+        exit_hook=exit_hook)
+    return TableJournal(writer, InstanceFacts(settings.platform_revision), log)

@@ -1,0 +1,67 @@
+"""What `logs` and `replay` ask a log store for, in terms both stores answer; pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from function.log_schema import COLUMNS, TIMESTAMP_FORMAT
+
+# Unit letter of a --since value → seconds it stands for.
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_SINCE = re.compile(r"\s*(\d{1,6})\s*([smhdw])\s*")
+# Outcomes whose event `replay` sends again.
+REPLAYABLE = ("failed", "dropped")
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """Rows written at or after `since`, newest first, filtered by the given columns."""
+
+    since: datetime
+    event_id: str | None = None
+    outcome: str | None = None
+    event_name: str | None = None
+    limit: int = 50
+
+    @property
+    def since_text(self) -> str:
+        """`since` as the rows spell timestamps, for text comparison in SQLite."""
+        return self.since.strftime(TIMESTAMP_FORMAT)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """'30m', '1h', '2d', '1w' before `now`; anything else is a ValueError naming the form."""
+    match = _SINCE.fullmatch(text.lower())
+    if not match:
+        raise ValueError(f"--since {text!r}: use a number and a unit, e.g. 30m, 1h, 2d or 1w")
+    return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def recent_sql(table: str, mark: str) -> str:
+    """Rows of `query`, newest first; `mark` is the dialect's parameter prefix (':' SQLite, '@' BigQuery).
+
+    The table name is a checked setting and every value a bound parameter, hence the S608 waivers.
+    """
+    return (
+        f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE timestamp >= {mark}since"  # noqa: S608
+        f" AND ({mark}event_id IS NULL OR event_id = {mark}event_id)"
+        f" AND ({mark}outcome IS NULL OR outcome = {mark}outcome)"
+        f" AND ({mark}event_name IS NULL OR event_name = {mark}event_name)"
+        f" ORDER BY timestamp DESC LIMIT {mark}limit"
+    )
+
+
+def replayable_sql(table: str, mark: str) -> str:
+    """The last row per (ad account, event id) since `since`, kept when its outcome is REPLAYABLE."""
+    outcomes = ", ".join(f"'{outcome}'" for outcome in REPLAYABLE)
+    return (
+        f"SELECT * FROM (SELECT {', '.join(COLUMNS)},"  # noqa: S608
+        " ROW_NUMBER() OVER (PARTITION BY ad_account_id, event_id"
+        " ORDER BY timestamp DESC, attempt DESC) AS position,"
+        " MAX(attempt) OVER (PARTITION BY ad_account_id, event_id) AS last_attempt"
+        f" FROM {table} WHERE timestamp >= {mark}since AND event_id IS NOT NULL"
+        f" AND ({mark}event_id IS NULL OR event_id = {mark}event_id))"
+        f" WHERE position = 1 AND outcome IN ({outcomes}) ORDER BY timestamp LIMIT {mark}limit"
+    )

@@ -1,0 +1,124 @@
+"""Turns journal records into rows of the log table (function/log_schema.json); pure.
+
+One row per event per step. `request_body` is the hashed Pinterest event as sent, never the
+raw input; every free text is scrubbed again on the way in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from function.journal import EventRecord
+from function.log_schema import TIMESTAMP_FORMAT
+from function.scrub import scrub, scrub_json
+
+# Query parameters a logged URL keeps; anything else (a token, a key) is cut.
+_KEPT_QUERY = frozenset({"test"})
+# Characters of a tag name kept: sGTM tag names are short; the header is caller-controlled.
+_MAX_TAG_NAME = 100
+# Outcome → the row's `message`, a one-line summary for people reading the table.
+_MESSAGES = {
+    "delivered": "Pinterest processed the event",
+    "failed": "Pinterest did not take the event; no more attempts",
+    "retrying": "Pinterest did not take the event; sending again",
+    "skipped": "not sent, on purpose",
+    "invalid": "not sent: it cannot become a valid Pinterest event",
+    "dropped": "not sent before the instance shut down",
+}
+# Outcomes whose `reason` is a failure category and whose `error` holds the scrubbed detail.
+_FAILURES = frozenset({"failed", "retrying", "dropped"})
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """What every row of this instance shares."""
+
+    revision: str | None = None  # K_REVISION
+
+
+def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[str, Any]:
+    """The row for one record, written at `now` (an aware UTC datetime)."""
+    failure = record.outcome in _FAILURES
+    return {
+        "timestamp": now.strftime(TIMESTAMP_FORMAT),
+        "type": _type(record),
+        "trace_id": record.trace_id,
+        "tag_name": scrub(record.tag_name[:_MAX_TAG_NAME]) if record.tag_name else None,
+        "event_name": record.event_name,
+        "request_method": "POST" if record.request_url else None,
+        "request_url": safe_url(record.request_url) if record.request_url else None,
+        "request_body": dict(record.payload) if record.payload is not None else None,
+        "response_status_code": record.response_status_code,
+        "response_body": _json_object(record.response_body),
+        "response_headers": scrub_json(dict(record.response_headers)) if record.response_headers else None,
+        "message": _MESSAGES[record.outcome],
+        "reason": _failure_reason(record) if failure else _text(record.reason),
+        "event_id": record.event_id,
+        "ad_account_id": record.ad_account_id,
+        "ga4_event_name": _text(record.ga4_event_name),
+        "action_source": record.action_source or (record.payload or {}).get("action_source"),
+        "test_mode": record.test_mode,
+        "delivery": record.delivery,
+        "attempt": record.attempt,
+        "batch_id": record.batch_id,
+        "batch_size": record.batch_size,
+        "latency_ms": round(record.latency_ms, 1) if record.latency_ms is not None else None,
+        "outcome": record.outcome,
+        "error": _text(record.reason) if failure else None,
+        "function_revision": facts.revision or None,
+    }
+
+
+def row_id(row: Mapping[str, Any], position: int) -> str:
+    """insertAll's de-duplication id: event id, attempt and outcome; else a digest of row and place."""
+    if row.get("event_id"):
+        attempt = row.get("attempt")
+        return f"{row['event_id']}:{attempt if attempt is not None else '-'}:{row['outcome']}"
+    digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"{row['outcome']}:{digest}:{position}"
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials, fragment or any query parameter but the kept ones."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = urlencode([(key, value) for key, value in parse_qsl(parts.query) if key in _KEPT_QUERY])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _type(record: EventRecord) -> str:
+    """Stape's log types folded into one row: Response when Pinterest answered, Request when it did not."""
+    if record.response_status_code is not None:
+        return "Response"
+    return "Request" if record.request_url else "Message"
+
+
+def _failure_reason(record: EventRecord) -> str:
+    """A short category to group failures by; the full text is in `error`."""
+    if record.outcome == "dropped":
+        return "not sent"
+    status = record.response_status_code
+    if status is None:
+        return "no answer"
+    body = record.response_body
+    if isinstance(body, Mapping) and body.get("status") == "failed":
+        return f"event rejected (HTTP {status})"
+    return f"HTTP {status}"
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    """Pinterest's answer as a JSON object (anything else is wrapped), scrubbed."""
+    if value is None:
+        return None
+    return scrub_json(dict(value) if isinstance(value, Mapping) else {"value": value})
+
+
+def _text(value: str | None) -> str | None:
+    return scrub(value) if value else None

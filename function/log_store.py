@@ -1,0 +1,52 @@
+"""The log store: the interface both sinks (BigQuery, SQLite) implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from function.log_query import LogQuery
+
+
+class StoreUnavailable(Exception):
+    """The store could not be written or read; the message is already scrubbed."""
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A checked row on its way to the store, with the id that makes a re-sent insert harmless."""
+
+    row_id: str
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    """A row the store refused: its position in the insert, why, and whether sending it again may help."""
+
+    index: int
+    reason: str
+    retryable: bool
+
+
+class LogStore(Protocol):
+    """Writes rows in batches; reads them back for `logs` and `replay`."""
+
+    name: str
+
+    def insert(self, rows: Sequence[PendingRow]) -> list[RowFailure]:
+        """Rows not stored (empty when all were); raises StoreUnavailable when none could be."""
+        ...
+
+    def recent(self, query: LogQuery) -> list[dict[str, Any]]:
+        """Rows matching `query`, newest first, JSON columns parsed, timestamps as the rows spell them."""
+        ...
+
+    def replayable(self, query: LogQuery) -> list[dict[str, Any]]:
+        """The last row of each event whose last outcome is failed or dropped since `query.since`.
+
+        Each row carries `last_attempt`: the highest attempt number the event reached in the window.
+        """
+        ...
+

@@ -1,0 +1,202 @@
+"""Writes log rows to the store from a background thread, in batches, never holding up an event.
+
+Facts that shape it (as for the optimistic sender, see background.py): the thread starts on first
+use in the process that serves requests; the final flush runs from `atexit` in that process. Its
+exit hook is registered when the writer is built — at import, before gunicorn forks and before the
+sender registers its own on first use — so, atexit being last-in first-out, it runs after the
+sender has flushed and journaled its last events. Rows that cannot be stored (buffer full, store
+down past the retries, shutdown deadline) go to the console as structured JSON with the full row.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from function.console_log import ConsoleLog
+from function.log_store import LogStore, PendingRow, StoreUnavailable
+
+# 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
+BUFFER_MAX = 10_000
+# 4 inserts per batch: the first and three retries, 0.5 s, 1 s, 2 s apart (capped at 8 s).
+INSERT_ATTEMPTS = 4
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 8.0
+# 2.5 s: what remains of Cloud Run's 10 s after SIGTERM once the sender's 6.5 s grace has passed.
+SHUTDOWN_GRACE_S = 2.5
+
+
+class LogWriter:
+    """Buffers rows and inserts them `batch_max` at a time, or once the oldest waited `flush_s`."""
+
+    def __init__(self, store: LogStore, log: ConsoleLog, *, batch_max: int, flush_s: float,
+                 buffer_max: int = BUFFER_MAX, attempts: int = INSERT_ATTEMPTS,
+                 backoff_s: float = BACKOFF_FIRST_S, grace_s: float = SHUTDOWN_GRACE_S,
+                 clock: Callable[[], float] = time.monotonic, exit_hook: bool = True) -> None:
+        self.store = store
+        self._log = log
+        self._batch_max = batch_max
+        self._flush_s = flush_s
+        self._buffer_max = buffer_max
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+        self._grace_s = grace_s
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._rows: deque[PendingRow] = deque()
+        self._oldest = 0.0
+        self._in_flight: list[PendingRow] = []
+        self._closing = False
+        self._shutdown_at = float("inf")
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        if exit_hook:
+            atexit.register(self._close_in_worker)
+
+    def submit(self, rows: Sequence[PendingRow]) -> None:
+        """Queue rows without waiting; what does not fit (or comes after close) goes to the console."""
+        with self._cond:
+            room = 0 if self._closing else max(self._buffer_max - len(self._rows), 0)
+            taken, overflow = rows[:room], rows[room:]
+            if taken:
+                if not self._rows:
+                    self._oldest = self._clock()
+                self._rows.extend(taken)
+                self._ensure_worker()
+                self._cond.notify()
+        why = "log writer closed" if self._closing else "log buffer full"
+        self._to_console(overflow, why)
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until every queued row has been handled; False if `timeout_s` passed first."""
+        deadline = self._clock() + timeout_s
+        with self._cond:
+            while self._rows or self._in_flight:
+                if self._thread is None or not self._thread.is_alive():
+                    break
+                left = deadline - self._clock()
+                if left <= 0:
+                    return False
+                self._oldest = float("-inf")  # what is queued is due now
+                self._cond.notify_all()
+                self._cond.wait(min(left, 0.05))
+        self._drain()
+        return True
+
+    def close(self) -> None:
+        """Stop taking rows, write the queue within the grace period, send the rest to the console."""
+        with self._cond:
+            if self._closing:
+                return
+            self._closing = True
+            self._shutdown_at = self._clock() + self._grace_s
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=self._grace_s + 0.5)
+            if thread.is_alive():  # stuck in an insert: its rows may never land, so keep them
+                self._to_console(list(self._in_flight), "shutdown while the insert was in flight")
+        self._drain()
+
+    def _close_in_worker(self) -> None:
+        """atexit runs in the gunicorn master too; only the process whose thread took rows flushes."""
+        if self._pid == os.getpid():
+            self.close()
+
+    def _ensure_worker(self) -> None:
+        """Start the thread in this process, once (lock held)."""
+        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        """Take a due batch, write it, repeat; on close, write what is left and stop."""
+        while True:
+            with self._cond:
+                batch = self._take()
+                while not batch and not self._closing:
+                    self._cond.wait(self._wait_s())
+                    batch = self._take()
+                if not batch:
+                    self._cond.notify_all()
+                    return
+                self._in_flight = batch
+            try:
+                self._write(batch)
+            finally:
+                with self._cond:
+                    self._in_flight = []
+                    self._cond.notify_all()
+
+    def _drain(self) -> None:
+        """Write whatever is still queued, in this thread (after close, or with no thread running)."""
+        while True:
+            with self._cond:
+                self._oldest = float("-inf")
+                batch = self._take()
+            if not batch:
+                return
+            self._write(batch)
+
+    def _take(self) -> list[PendingRow]:
+        """Pop a batch when it is full, old enough or the writer is closing (lock held)."""
+        due = (len(self._rows) >= self._batch_max or self._closing
+               or self._clock() - self._oldest >= self._flush_s)
+        if not self._rows or not due:
+            return []
+        batch = [self._rows.popleft() for _ in range(min(self._batch_max, len(self._rows)))]
+        self._oldest = self._clock()
+        return batch
+
+    def _wait_s(self) -> float | None:
+        """Until the oldest row is due; None (wait for a submit) when nothing is queued."""
+        if not self._rows:
+            return None
+        return max(self._oldest + self._flush_s - self._clock(), 0.0)
+
+    def _write(self, batch: list[PendingRow]) -> None:
+        """Insert with retries and backoff; rows refused for good or after the last try go to the console."""
+        if self._clock() >= self._shutdown_at:
+            self._to_console(batch, "shutdown grace period ended before the insert")
+            return
+        pending = batch
+        for attempt in range(1, self._attempts + 1):
+            try:
+                failures = self.store.insert(pending)
+                error = None
+            except StoreUnavailable as exc:
+                failures, error = [], str(exc)
+            except Exception as exc:  # a store bug must not end the thread or lose the rows
+                failures, error = [], f"{type(exc).__name__} in the {self.store.name} store"
+            if error is None:
+                final = [f for f in failures if not f.retryable]
+                for failure in final:
+                    self._to_console([pending[failure.index]],
+                                     f"{self.store.name} refused the row: {failure.reason}")
+                retry = [pending[f.index] for f in failures if f.retryable]
+                if not retry:
+                    return
+                pending, error = retry, "; ".join(sorted({f.reason for f in failures if f.retryable}))
+            delay = min(self._backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S)
+            if attempt == self._attempts or self._clock() + delay >= self._shutdown_at:
+                self._to_console(pending, f"{self.store.name} insert failed after {attempt} attempts: "
+                                          f"{error}")
+                return
+            self._pause(delay)
+
+    def _pause(self, delay: float) -> None:
+        """Back off before the next try; a close cuts it short."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._clock() + delay >= self._shutdown_at, timeout=delay)
+
+    def _to_console(self, rows: Sequence[PendingRow], reason: str) -> None:
+        """One ERROR line per row with the full row, so Cloud Logging keeps what the store did not."""
+        for pending in rows:
+            self._log.write("ERROR", "log row not stored", pending.row.get("trace_id"), reason=reason,
+                            row_id=pending.row_id, log_row=pending.row)

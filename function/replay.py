@@ -1,0 +1,108 @@
+"""Sends events whose last outcome was failed or dropped again, from their logged hashed payload.
+
+Each keeps its original event_id (Pinterest deduplicates), and the new rows number their attempts
+after the event's last one. Pinterest refuses events older than 7 days, so those are only reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from function.delivery import Deliverer, Item, batches
+from function.journal import EventRecord, Journal
+from function.settings import PINTEREST_BATCH_CEILING
+from function.tokens import TokenUnavailable
+
+# 7 days: Pinterest's limit on event_time (older events are refused).
+PINTEREST_WINDOW_S = 7 * 86400
+# 30 s: how long one replayed batch may keep retrying, as the optimistic sender allows itself.
+REPLAY_DEADLINE_S = 30.0
+# How replayed attempts are marked in the `delivery` column.
+MODE = "replay"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What happened to one event: delivered, failed, too old, unusable, or would send (dry run)."""
+
+    event_id: str
+    event_name: str | None
+    result: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The events to send (each with the attempt number it reached) and those that cannot be sent."""
+
+    send: tuple[tuple[Item, int], ...]
+    refused: tuple[Replayed, ...]
+
+
+def plan(rows: Sequence[Mapping[str, Any]], now_s: float) -> Plan:
+    """Split the last rows of failed events into what can be sent again and what cannot, and why."""
+    send, refused = [], []
+    for row in rows:
+        payload = row.get("request_body")
+        event_id, name = str(row.get("event_id")), row.get("event_name")
+        if not isinstance(payload, Mapping) or not row.get("ad_account_id"):
+            refused.append(Replayed(event_id, name, "unusable", "the row holds no payload or ad account"))
+            continue
+        event_time = payload.get("event_time")
+        if not isinstance(event_time, int | float) or now_s - event_time > PINTEREST_WINDOW_S:
+            refused.append(Replayed(event_id, name, "too old", "event_time is outside Pinterest's 7 days"))
+            continue
+        item = Item(dict(payload), str(row["ad_account_id"]), bool(row.get("test_mode")),
+                    trace_id=row.get("trace_id"), ga4_event_name=row.get("ga4_event_name"),
+                    tag_name=row.get("tag_name"))
+        send.append((item, int(row.get("last_attempt") or 0)))
+    return Plan(tuple(send), tuple(refused))
+
+
+class ContinuedAttempts:
+    """Numbers a replay's attempts after the last one each event reached."""
+
+    def __init__(self, journal: Journal, last: Mapping[tuple[str, str], int]) -> None:
+        self._journal = journal
+        self._last = last
+
+    def record(self, records: Sequence[EventRecord]) -> None:
+        self._journal.record([
+            dataclasses.replace(rec, attempt=(rec.attempt or 0) + self._last.get(_key(rec), 0))
+            for rec in records
+        ])
+
+
+def last_attempts(send: Sequence[tuple[Item, int]]) -> dict[tuple[str, str], int]:
+    """(ad account, event id) → the attempt number its history reached."""
+    return {(item.ad_account_id, str(item.payload.get("event_id"))): last for item, last in send}
+
+
+def run(send: Sequence[tuple[Item, int]], deliverer: Deliverer, *,
+        clock: Callable[[], float] = time.monotonic) -> list[Replayed]:
+    """Deliver the events in batches of up to 1000 per (ad account, test mode), one result each."""
+    results = []
+    for batch in batches([item for item, _ in send], PINTEREST_BATCH_CEILING):
+        deadline = clock() + REPLAY_DEADLINE_S
+        try:
+            attempt = deliverer.deliver(batch, MODE, lambda deadline=deadline: deadline)
+        except TokenUnavailable as exc:
+            results += [Replayed(_event_id(item), item.payload.get("event_name"), "failed",
+                                 f"token unavailable: {exc}") for item in batch.items]
+            continue
+        for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
+            results.append(Replayed(_event_id(item), item.payload.get("event_name"),
+                                    "delivered" if outcome.delivered else "failed", outcome.error))
+    return results
+
+
+def _event_id(item: Item) -> str:
+    return str(item.payload.get("event_id"))
+
+
+def _key(record: EventRecord) -> tuple[str, str]:
+    return (str(record.ad_account_id), str(record.event_id))

@@ -1,0 +1,108 @@
+"""The embedded log store: the log table's columns in a local SQLite file (the default without BigQuery)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from function.log_query import LogQuery, recent_sql, replayable_sql
+from function.log_schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
+from function.log_store import PendingRow, RowFailure, StoreUnavailable
+
+TABLE = "events"
+# BigQuery column type → SQLite column type; JSON as text, TIMESTAMP as sortable ISO text.
+_SQLITE_TYPES = {"STRING": "TEXT", "INTEGER": "INTEGER", "FLOAT": "REAL", "BOOLEAN": "INTEGER",
+                 "TIMESTAMP": "TEXT", "JSON": "TEXT"}
+# Values of LOG_SQLITE_PATH that switch the local store off.
+_OFF = frozenset({"none", "off"})
+# 5 s: how long a write waits for another process (a `logs` reader, a second worker) to let go.
+_BUSY_TIMEOUT_MS = 5000
+
+
+def parse_path(value: str) -> str:
+    """A file path; none (or off) keeps no local rows, spelt as ''."""
+    value = value.strip()
+    return "" if value.lower() in _OFF else value
+
+
+def _create_sql() -> str:
+    columns = ", ".join(
+        f"{c['name']} {_SQLITE_TYPES[c['type']]}{' NOT NULL' if c.get('mode') == 'REQUIRED' else ''}"
+        for c in SCHEMA
+    )
+    return f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns})"
+
+
+class SqliteStore:
+    """One connection per process, opened on first use (after gunicorn's fork), shared under a lock."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def insert(self, rows: Sequence[PendingRow]) -> list[RowFailure]:
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        values = [tuple(to_wire(pending.row).get(name) for name in COLUMNS) for pending in rows]
+        with self._lock:
+            try:
+                connection = self._connect()
+                with connection:
+                    connection.executemany(
+                        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - constants
+                        values)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite {self.path}: {type(exc).__name__}: {exc}") from None
+        return []
+
+    def recent(self, query: LogQuery) -> list[dict[str, Any]]:
+        return self._select(recent_sql(TABLE, ":"), query)
+
+    def replayable(self, query: LogQuery) -> list[dict[str, Any]]:
+        return self._select(replayable_sql(TABLE, ":"), query)
+
+    def _select(self, sql: str, query: LogQuery) -> list[dict[str, Any]]:
+        params = {"since": query.since_text, "event_id": query.event_id, "outcome": query.outcome,
+                  "event_name": query.event_name, "limit": query.limit}
+        with self._lock:
+            try:
+                cursor = self._connect().execute(sql, params)
+                names = [description[0] for description in cursor.description]
+                found = cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite {self.path}: {type(exc).__name__}: {exc}") from None
+        return [_from_sqlite(dict(zip(names, values, strict=True))) for values in found]
+
+    def _connect(self) -> sqlite3.Connection:
+        """The connection of this process (lock held); a forked child opens its own."""
+        if self._connection is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                                         isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(_create_sql())
+            connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_timestamp ON {TABLE} (timestamp)")
+            connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_event_id ON {TABLE} (event_id)")
+            connection.isolation_level = ""  # `with connection:` commits each insert as one transaction
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+
+def _from_sqlite(row: dict[str, Any]) -> dict[str, Any]:
+    """Back to the row's own types (JSON parsed, booleans as bool); helper columns like last_attempt kept."""
+    result = {name: value for name, value in row.items() if name != "position"}
+    for name in JSON_COLUMNS:
+        if result.get(name) is not None:
+            result[name] = json.loads(result[name])
+    for name, kind in TYPES.items():
+        if kind == "BOOLEAN" and result.get(name) is not None:
+            result[name] = bool(result[name])
+    return result

@@ -1,0 +1,56 @@
+"""The Pinterest token from Secret Manager, cached per secret; and the choice of token source at start-up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from function.console_log import ConsoleLog
+from function.secret_cache import SecretCache
+from function.secret_manager import SecretError, SecretReader, for_account
+from function.settings import Settings
+from function.tokens import StaticToken, TokenProvider, TokenUnavailable
+
+
+class SecretManagerToken:
+    """PINTEREST_ACCESS_TOKEN_SECRET, one cache entry per resolved secret name."""
+
+    def __init__(self, secrets: SecretReader, name: str, ttl_s: float, log: ConsoleLog, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._name = name
+        self._cache: SecretCache[str] = SecretCache(lambda n: _token(secrets.access(n), n), ttl_s, log,
+                                                    clock=clock)
+
+    def __repr__(self) -> str:
+        return f"SecretManagerToken({self._name!r})"
+
+    def get(self, ad_account_id: str) -> str:
+        return self._through(self._cache.get, ad_account_id)
+
+    def refresh(self, ad_account_id: str) -> str:
+        return self._through(self._cache.refresh, ad_account_id)
+
+    def _through(self, read: Callable[[str], str], ad_account_id: str) -> str:
+        try:
+            return read(for_account(self._name, ad_account_id))
+        except SecretError as exc:
+            raise TokenUnavailable(str(exc)) from None
+
+
+def _token(payload: str, name: str) -> str:
+    """The token is the payload without surrounding whitespace (`echo` adds a newline)."""
+    token = payload.strip()
+    if not token:
+        raise SecretError(f"{name}: the secret is empty")
+    return token
+
+
+def token_provider(settings: Settings, secrets: SecretReader, log: ConsoleLog) -> TokenProvider:
+    """The secret when set (it wins), else the plain variable, which draws a warning on the platform."""
+    if settings.access_token_secret:
+        return SecretManagerToken(secrets, settings.access_token_secret, settings.token_ttl_s, log)
+    if settings.access_token and settings.platform_service:
+        log.write("WARNING", "PINTEREST_ACCESS_TOKEN is set in the environment of a deployed function, "
+                  "where anyone who can view the configuration can read it; keep the token in Secret "
+                  "Manager and set PINTEREST_ACCESS_TOKEN_SECRET instead")
+    return StaticToken(settings.access_token)

@@ -1,0 +1,138 @@
+"""Optimistic delivery through the real functions-framework server: batching, idle flush, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from function.sandbox.server import Sandbox
+from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function, stop_process
+
+pytestmark = pytest.mark.slow
+
+
+def control(sandbox: Sandbox, path: str) -> str:
+    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
+
+
+def event(event_id: str) -> dict:
+    return {"event_name": "purchase", "event_id": event_id, "ip_override": "198.51.100.7",
+            "user_agent": "UA/optimistic", "value": 10, "currency": "USD"}
+
+
+def recorded_ids(sandbox: Sandbox) -> list[str]:
+    records = requests.get(control(sandbox, "events"), timeout=5).json()["events"]
+    return [r["event"]["event_id"] for r in records]
+
+
+def wait_until(condition: object, timeout_s: float = 20.0) -> None:
+    """Bounded wait for an outcome, never a timing assertion."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+
+
+def optimistic_env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    return {
+        "PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT,
+        "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN,
+        "PINTEREST_API_URL": sandbox.url,
+        "PINTEREST_DELIVERY": "optimistic",
+        "LOG_CONSOLE": "no",
+        **extra,
+    }
+
+
+@pytest.fixture
+def optimistic_server(clean_sandbox: Sandbox, tmp_path: Path) -> Iterator[FunctionServer]:
+    server = start_function(optimistic_env(clean_sandbox, PINTEREST_BATCH_WAIT_MS="500"), tmp_path / "log")
+    yield server
+    stop_process(server.process)
+
+
+def test_3000_concurrent_events_arrive_once_each_in_few_large_batches(
+        optimistic_server: FunctionServer, clean_sandbox: Sandbox) -> None:
+    bodies = [[event(f"c{r}-{i}") for i in range(100)] for r in range(30)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(optimistic_server.post, bodies))
+    assert {r.status_code for r in responses} == {202}
+    assert all(e["status"] == "queued" for r in responses for e in r.json()["events"])
+    wait_until(lambda: len(recorded_ids(clean_sandbox)) >= 3000)
+    ids = recorded_ids(clean_sandbox)
+    assert sorted(ids) == sorted(e["event_id"] for body in bodies for e in body)
+    stats = requests.get(control(clean_sandbox, "stats"), timeout=5).json()
+    assert stats["calls"] <= 10
+    assert max(stats["batch_sizes"]) <= 1000
+
+
+def test_the_worker_sends_a_waiting_batch_with_no_further_requests(
+        optimistic_server: FunctionServer, clean_sandbox: Sandbox) -> None:
+    response = optimistic_server.post([event("idle-1"), event("idle-2")])
+    assert response.status_code == 202
+    wait_until(lambda: len(recorded_ids(clean_sandbox)) == 2)
+    assert sorted(recorded_ids(clean_sandbox)) == ["idle-1", "idle-2"]
+
+
+def test_a_full_queue_falls_back_to_awaited_delivery(clean_sandbox: Sandbox, tmp_path: Path) -> None:
+    env = optimistic_env(clean_sandbox, PINTEREST_QUEUE_MAX="5", PINTEREST_BATCH_WAIT_MS="60000")
+    server = start_function(env, tmp_path / "log")
+    try:
+        response = server.post([event(f"full-{i}") for i in range(10)])
+    finally:
+        stop_process(server.process)
+    assert response.status_code == 200, response.text
+    assert {e["status"] for e in response.json()["events"]} == {"sent"}
+    assert sorted(recorded_ids(clean_sandbox)) == sorted(f"full-{i}" for i in range(10))
+
+
+def failure_records(log_text: str) -> dict[str, dict]:
+    records = {}
+    for line in log_text.splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("outcome") in ("failed", "dropped"):
+                records[entry["event_id"]] = entry
+    return records
+
+
+@pytest.mark.parametrize("pinterest_down", [False, True], ids=["Pinterest up", "Pinterest down"])
+def test_sigterm_flushes_the_queue_and_accounts_for_every_accepted_event(
+        clean_sandbox: Sandbox, tmp_path: Path, pinterest_down: bool) -> None:
+    # Nothing is due before SIGTERM: only the shutdown flush can deliver these events.
+    env = optimistic_env(clean_sandbox, PINTEREST_BATCH_WAIT_MS="60000")
+    server = start_function(env, tmp_path / "log")
+    accepted = []
+    for r in range(5):
+        response = server.post([event(f"t{r}-{i}") for i in range(100)])
+        assert response.status_code == 202
+        accepted += [e["event_id"] for e in response.json()["events"]]
+    if pinterest_down:
+        down = {"probability": 1.0, "kinds": ["503"]}
+        requests.post(control(clean_sandbox, "faults"), json=down, timeout=5)
+    assert recorded_ids(clean_sandbox) == []
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()  # what the platform does 10 s after SIGTERM
+        server.process.wait()
+    delivered = recorded_ids(clean_sandbox)
+    failed = failure_records(server.log_text())
+    assert len(delivered) == len(set(delivered))
+    assert set(delivered) | set(failed) == set(accepted)
+    assert set(delivered).isdisjoint(failed)
+    if pinterest_down:
+        assert failed, "with Pinterest down, the events are recorded as failed"
+        assert all(entry["payload"]["event_id"] == event_id for event_id, entry in failed.items())
+    else:
+        assert sorted(delivered) == sorted(accepted)

@@ -1,0 +1,1 @@
+"""Tests of the deployment: the terraform module, cloudbuild.yaml and the source archive."""

@@ -1,0 +1,206 @@
+"""Reads the deployment as the tests see it: the parsed module, cloudbuild.yaml, the archive's files.
+
+The parsers run in their own venvs (see the Makefile), so they are called as processes and
+answer in JSON. `source_files` rebuilds terraform's `fileset` selection from the include and
+exclude lists that terraform/source.tf declares, so a change there is a change here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULE = ROOT / "terraform"
+CLOUDBUILD = ROOT / "cloudbuild.yaml"
+TOOLS = {
+    "hcl2": ROOT / ".venv-hcl2" / "bin" / "python",
+    "yaml": ROOT / ".venv-jsonschema" / "bin" / "python",
+    "checkov": ROOT / ".venv-checkov" / "bin" / "checkov",
+    "check-jsonschema": ROOT / ".venv-jsonschema" / "bin" / "check-jsonschema",
+}
+_DUMP = Path(__file__).with_name("dump.py")
+
+
+def tool(name: str) -> Path:
+    """A tool from its venv; without it, skip locally and fail in CI (`make test` installs them)."""
+    path = TOOLS[name]
+    if not path.exists():
+        message = f"{path.relative_to(ROOT)} is missing: `make test` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def run(args: list[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Runs a tool, capturing its output as text."""
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False, **kwargs)
+
+
+def _json_from(args: list[str | Path]) -> Any:
+    done = run(args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@dataclass(frozen=True)
+class Module:
+    """The parsed .tf files of a directory, by path relative to it."""
+
+    files: Mapping[str, Mapping[str, Any]]
+
+    def top(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(path, body) of the module's own files, not its examples."""
+        for path, body in self.files.items():
+            if "/" not in path:
+                yield path, body
+
+    def blocks(self, kind: str, *, examples: bool = False) -> Iterator[Mapping[str, Any]]:
+        """Every block of one kind (resource, variable, output, locals...)."""
+        files = self.files.items() if examples else self.top()
+        for _, body in files:
+            yield from body.get(kind, [])
+
+    def resources(self, kind: str = "resource") -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """(type, name, body) of every resource (or data source, with kind="data")."""
+        for block in self.blocks(kind):
+            for rtype, named in block.items():
+                for name, body in named.items():
+                    yield rtype, name, body
+
+    def resource(self, rtype: str, name: str, kind: str = "resource") -> Mapping[str, Any]:
+        found = [body for t, n, body in self.resources(kind) if (t, n) == (rtype, name)]
+        assert len(found) == 1, f"{kind} {rtype}.{name}: found {len(found)}"
+        return found[0]
+
+    def variables(self, *, examples: bool = False) -> dict[str, Mapping[str, Any]]:
+        blocks = self.blocks("variable", examples=examples)
+        return {name: body for block in blocks for name, body in block.items()}
+
+    def outputs(self, *, examples: bool = False) -> dict[str, Mapping[str, Any]]:
+        blocks = self.blocks("output", examples=examples)
+        return {name: body for block in blocks for name, body in block.items()}
+
+    @property
+    def locals(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for block in self.blocks("locals"):
+            assert not merged.keys() & block.keys(), "a local declared twice"
+            merged.update(block)
+        return merged
+
+
+@cache
+def module() -> Module:
+    """terraform/ and its examples, parsed by python-hcl2."""
+    return Module(_json_from([tool("hcl2"), _DUMP, "hcl", MODULE]))
+
+
+@cache
+def cloudbuild() -> dict[str, Any]:
+    """cloudbuild.yaml, parsed."""
+    return _json_from([tool("yaml"), _DUMP, "yaml", CLOUDBUILD])
+
+
+def unwrap(expression: str) -> str:
+    """The expression inside a whole-value interpolation: "${var.x}" -> "var.x"."""
+    match = re.fullmatch(r"\$\{(.*)\}", expression, re.DOTALL)
+    assert match, f"not a single expression: {expression!r}"
+    return match.group(1)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """terraform fileset's glob (doublestar) as a regex over /-separated relative paths."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _literal_prefix(pattern: str) -> Path:
+    """The directory a pattern's matches all live under."""
+    parts = pattern.split("/")
+    fixed = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?[{"):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+def select(root: Path, include: list[str], exclude: list[str]) -> list[str]:
+    """setsubtract(union of fileset(root, include), union of fileset(root, exclude)), sorted."""
+    chosen: set[str] = set()
+    for pattern in include:
+        if not any(c in pattern for c in "*?[{"):
+            if (root / pattern).is_file():
+                chosen.add(pattern)
+            continue
+        regex = _glob_regex(pattern)
+        for dirpath, _, filenames in os.walk(root / _literal_prefix(pattern)):
+            for filename in filenames:
+                relative = (Path(dirpath) / filename).relative_to(root).as_posix()
+                if regex.fullmatch(relative):
+                    chosen.add(relative)
+    excluded = [_glob_regex(pattern) for pattern in exclude]
+    return sorted(path for path in chosen if not any(regex.fullmatch(path) for regex in excluded))
+
+
+def source_lists() -> tuple[list[str], list[str]]:
+    """The include and exclude lists terraform/source.tf declares for the archive."""
+    found = module().locals
+    return list(found["source_include"]), list(found["source_exclude"])
+
+
+def source_files(root: Path = ROOT) -> list[str]:
+    """The files terraform puts in the source archive, relative to the repository root."""
+    include, exclude = source_lists()
+    return select(root, include, exclude)
+
+
+def terraform_binary() -> str | None:
+    """A terraform on PATH, if any (it only checks formatting and evaluates local expressions here)."""
+    return shutil.which("terraform")
+
+
+def terraform_env(tmp: Path) -> dict[str, str]:
+    """terraform offline: no CLI config (the machine points at a missing one), no update check."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CLI_CONFIG_FILE"}
+    env.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_DATA_DIR=str(tmp / ".terraform"))
+    return env
+
+
+def python_for(runtime: str) -> str | None:
+    """An interpreter of the runtime's version (python311 -> python3.11), if one is installed."""
+    match = re.fullmatch(r"python3(\d+)", runtime)
+    assert match, runtime
+    version = (3, int(match.group(1)))
+    if sys.version_info[:2] == version:
+        return sys.executable
+    return shutil.which(f"python{version[0]}.{version[1]}")

@@ -1,0 +1,41 @@
+"""Fixtures for the unit tier: a Secret Manager stand-in that the real client library can call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from function import secret_cache
+from tests.secret_manager_stub import SecretManagerStub
+
+
+@pytest.fixture
+def secret_stub() -> Iterator[SecretManagerStub]:
+    """A fresh stub on a free port, stopped after the test."""
+    stub = SecretManagerStub()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def waiting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts callers that wait on a secret read in flight (the reader itself once its read is done)."""
+    count: list[int] = []
+    real = secret_cache._Flight.outcome
+
+    def outcome(self: object) -> object:
+        count.append(1)
+        return real(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(secret_cache._Flight, "outcome", outcome)
+    return count
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Bounded polling for something another thread does."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)

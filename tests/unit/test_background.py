@@ -1,0 +1,144 @@
+"""The optimistic sender: coalescing, the bounded queue, and shutdown with nothing lost."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from function.background import BackgroundSender
+from function.delivery import Attempt, Batch, EventOutcome, Item
+from function.journal import EventRecord
+
+
+class RecordingDeliverer:
+    """Delivers instantly (or slowly, via the injected clock) and remembers every batch."""
+
+    def __init__(self, on_deliver: Callable[[], None] = lambda: None) -> None:
+        self.batches: list[Batch] = []
+        self.lock = threading.Lock()
+        self.on_deliver = on_deliver
+
+    def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
+        with self.lock:
+            self.batches.append(batch)
+        self.on_deliver()
+        return Attempt(1, [EventOutcome(True)] * len(batch.items))
+
+    def event_ids(self) -> list[str]:
+        with self.lock:
+            return [item.payload["event_id"] for b in self.batches for item in b.items]
+
+
+class ListJournal:
+    def __init__(self) -> None:
+        self.records: list[EventRecord] = []
+
+    def record(self, records: Sequence[EventRecord]) -> None:
+        self.records.extend(records)
+
+
+def items(count: int, account: str = "549000000001", test: bool = False, prefix: str = "e") -> list[Item]:
+    return [Item({"event_id": f"{prefix}-{i}", "event_name": "checkout"}, account, test)
+            for i in range(count)]
+
+
+def sender(deliverer: RecordingDeliverer, journal: ListJournal, **overrides: float) -> BackgroundSender:
+    options = {"batch_max": 1000, "batch_wait_s": 60.0, "queue_max": 10_000, "grace_s": 5.0, **overrides}
+    return BackgroundSender(deliverer, journal, **options)  # type: ignore[arg-type]
+
+
+def test_close_delivers_everything_queued_in_batches_of_at_most_the_maximum() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal)
+    assert background.submit(items(2500))
+    background.close()
+    assert sorted(len(b.items) for b in deliverer.batches) == [500, 1000, 1000]
+    assert sorted(deliverer.event_ids()) == sorted(f"e-{i}" for i in range(2500))
+    assert journal.records == []
+
+
+def test_batches_never_mix_ad_accounts_or_test_mode() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal)
+    background.submit(items(3, "1", prefix="a") + items(2, "2", prefix="b") + items(2, "1", True, prefix="c"))
+    background.close()
+    keys = sorted((b.ad_account_id, b.test, len(b.items)) for b in deliverer.batches)
+    assert keys == [("1", False, 3), ("1", True, 2), ("2", False, 2)]
+
+
+def test_a_batch_is_sent_once_its_oldest_event_has_waited_without_any_other_call() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal, batch_wait_s=0.05)
+    background.submit(items(3))
+    deadline = time.monotonic() + 5
+    while len(deliverer.event_ids()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(deliverer.event_ids()) == ["e-0", "e-1", "e-2"]
+    background.close()
+
+
+def test_a_full_batch_is_sent_before_the_wait_ends() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal, batch_max=10, batch_wait_s=3600)
+    background.submit(items(10))
+    deadline = time.monotonic() + 5
+    while not deliverer.batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [len(b.items) for b in deliverer.batches] == [10]
+    background.close()
+
+
+def test_a_full_queue_refuses_the_whole_submission_and_keeps_what_it_had() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal, queue_max=5)
+    assert background.submit(items(4, prefix="kept"))
+    assert not background.submit(items(2, prefix="refused"))
+    background.close()
+    assert sorted(deliverer.event_ids()) == [f"kept-{i}" for i in range(4)]
+
+
+def test_after_close_nothing_is_accepted() -> None:
+    background = sender(RecordingDeliverer(), ListJournal())
+    background.close()
+    assert background.closing
+    assert not background.submit(items(1))
+
+
+def test_events_left_when_the_grace_period_ends_are_dropped_on_record_with_their_payload() -> None:
+    now = [0.0]
+    journal = ListJournal()
+
+    def slow() -> None:
+        now[0] += 10  # each delivery outlasts the whole grace period
+
+    deliverer = RecordingDeliverer(on_deliver=slow)
+    background = BackgroundSender(deliverer, journal, batch_max=1000, batch_wait_s=3600,  # type: ignore[arg-type]
+                                  queue_max=100, grace_s=5.0, clock=lambda: now[0])
+    # Three accounts, three batches, none due before close(): only the shutdown flush sends them.
+    background.submit(items(2, "1", prefix="a") + items(2, "2", prefix="b") + items(2, "3", prefix="c"))
+    background.close()
+    delivered = deliverer.event_ids()
+    dropped = [r for r in journal.records if r.outcome == "dropped"]
+    assert len(delivered) + len(dropped) == 6
+    assert dropped
+    assert all(r.payload["event_id"] == r.event_id for r in dropped if r.payload)
+    assert all(r.payload for r in dropped)
+    assert {r.event_id for r in dropped}.isdisjoint(delivered)
+    assert all(r.reason == "shutdown grace period ended before delivery" for r in dropped)
+
+
+def test_a_call_still_in_flight_at_the_deadline_is_dropped_on_record() -> None:
+    release = threading.Event()
+    journal = ListJournal()
+    deliverer = RecordingDeliverer(on_deliver=lambda: release.wait(10))
+    background = sender(deliverer, journal, batch_wait_s=0.0, grace_s=0.1)
+    background.submit(items(2, prefix="stuck"))
+    deadline = time.monotonic() + 5
+    while not deliverer.batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    background.close()
+    release.set()
+    dropped = sorted(r.event_id for r in journal.records if r.outcome == "dropped")
+    assert dropped == ["stuck-0", "stuck-1"]
+    assert {r.reason for r in journal.records} == {"shutdown while the call was in flight; outcome unknown"}

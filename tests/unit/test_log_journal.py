@@ -1,0 +1,78 @@
+"""The table journal: checked rows to the writer, misfits to the console, and never an exception."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from function.bigquery_store import BigQueryStore
+from function.console_log import ConsoleLog
+from function.journal import EventRecord
+from function.log_journal import TableJournal, open_store, table_journal
+from function.log_rows import InstanceFacts
+from function.log_store import PendingRow
+from function.settings import Settings
+from function.sqlite_store import SqliteStore
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class ListWriter:
+    def __init__(self) -> None:
+        self.rows: list[PendingRow] = []
+
+    def submit(self, rows: Sequence[PendingRow]) -> None:
+        self.rows.extend(rows)
+
+
+def journal(writer: ListWriter, console: io.StringIO) -> TableJournal:
+    return TableJournal(writer, InstanceFacts("rev-3"), ConsoleLog("no", stream=console),  # type: ignore[arg-type]
+                        now=lambda: NOW)
+
+
+def test_each_record_becomes_one_queued_row_with_its_id() -> None:
+    writer, console = ListWriter(), io.StringIO()
+    journal(writer, console).record([
+        EventRecord(outcome="delivered", event_id="A", attempt=2, payload={"event_id": "A"}),
+        EventRecord(outcome="skipped", reason="consent"),
+    ])
+    assert writer.rows[0].row_id == "A:2:delivered"
+    assert [p.row["outcome"] for p in writer.rows] == ["delivered", "skipped"]
+    assert console.getvalue() == ""
+
+
+def test_a_row_that_does_not_fit_the_table_goes_to_the_console_instead() -> None:
+    writer, console = ListWriter(), io.StringIO()
+    journal(writer, console).record([EventRecord(outcome="failed", event_id="A", attempt="2")])  # type: ignore[arg-type]
+    assert writer.rows == []
+    [line] = [json.loads(text) for text in console.getvalue().splitlines()]
+    assert line["reason"] == "row does not fit the log table: attempt: not a valid INTEGER"
+    assert line["log_row"]["event_id"] == "A"
+
+
+def test_a_record_that_cannot_be_built_never_raises_into_the_event_path() -> None:
+    writer, console = ListWriter(), io.StringIO()
+    journal(writer, console).record([EventRecord(outcome="delivered", payload=42)])  # type: ignore[arg-type]
+    assert writer.rows == []
+    assert json.loads(console.getvalue())["message"] == "log rows not built"
+
+
+def test_the_settings_pick_bigquery_then_sqlite_then_nothing() -> None:
+    base = {"PINTEREST_AD_ACCOUNT_ID": "549"}
+    bigquery = open_store(Settings.from_env({**base, "LOG_BIGQUERY_TABLE": "p.d.t"}))
+    assert isinstance(bigquery, BigQueryStore)
+    assert bigquery.table == "p.d.t"
+    sqlite = open_store(Settings.from_env(base))
+    assert isinstance(sqlite, SqliteStore)
+    assert str(sqlite.path) == ".local/pinterest_capi_log.sqlite3"
+    assert open_store(Settings.from_env({**base, "LOG_SQLITE_PATH": "none"})) is None
+
+
+def test_with_the_store_switched_off_records_are_simply_not_kept() -> None:
+    off = table_journal(Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549", "LOG_SQLITE_PATH": "off"}),
+                        ConsoleLog("no"), exit_hook=False)
+    off.record([EventRecord(outcome="skipped")])
+    off.close()
+    assert off.writer is None
