@@ -33,8 +33,7 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=threads + 1)
     background = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max)
-    callers = caller_check(settings, secrets, log)
-    return Gateway(settings, deliverer, background, journal, log, callers=callers)
+    return Gateway(settings, deliverer, background, journal, log, caller_check(settings, secrets, log))
 
 
 def build_deliverer(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager, *,

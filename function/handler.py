@@ -13,7 +13,7 @@ import flask
 from function import options as request_options
 from function import parse
 from function.accounts import AccountAllowlist
-from function.auth import CallerCheck, caller_check
+from function.auth import CallerCheck
 from function.background import BackgroundSender
 from function.build import Context
 from function.console_log import ConsoleLog, trace_from_headers
@@ -28,7 +28,6 @@ from function.errors import (
 from function.journal import EventRecord, Journal
 from function.pipeline import Built, Refused, build_request
 from function.responses import EventResult, Status, summarize
-from function.secret_manager import SecretManager
 from function.settings import PINTEREST_BATCH_CEILING, Settings
 from function.tokens import TokenUnavailable
 
@@ -40,10 +39,9 @@ class Gateway:
     """Turns one HTTP request of GA4 events into Pinterest deliveries and one JSON answer."""
 
     def __init__(self, settings: Settings, deliverer: Deliverer, background: BackgroundSender,
-                 journal: Journal, log: ConsoleLog, *, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 new_event_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-                 callers: CallerCheck | None = None) -> None:
+                 journal: Journal, log: ConsoleLog, callers: CallerCheck, *,
+                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
+                 new_event_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self._settings = settings
         self._deliverer = deliverer
         self._background = background
@@ -53,8 +51,7 @@ class Gateway:
         self._monotonic = monotonic
         self._new_event_id = new_event_id
         self._defaults = request_options.defaults(settings)
-        self._callers = callers or caller_check(
-            settings, SecretManager(settings.secret_manager_endpoint or ""), log)
+        self._callers = callers
         self._accounts = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids)
 
     def __call__(self, request: flask.Request) -> flask.Response:
@@ -116,7 +113,7 @@ class Gateway:
         return attempts
 
     def _refuse(self, refused: list[Refused], results: dict[int, EventResult], trace_id: str | None,
-                debug: bool, tag: str | None = None) -> None:
+                debug: bool, tag: str | None) -> None:
         """Skipped and invalid events: answered, and journaled without their data."""
         for item in refused:
             results[item.index] = EventResult(None, None, item.status, item.reason, item.http_status)
@@ -127,7 +124,7 @@ class Gateway:
                 for item in refused
             ])
 
-    def _item(self, built: Built, trace_id: str | None, debug_header: bool, tag: str | None = None) -> Item:
+    def _item(self, built: Built, trace_id: str | None, debug_header: bool, tag: str | None) -> Item:
         return Item(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
                     built.options.test, trace_id,
                     debug_header or built.options.debug, built.ga4_event_name,
