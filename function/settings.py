@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from function import event_names
 from function.bigquery_store import parse_table_id
-from function.errors import ConfigError
+from function.errors import ConfigError, GatewayError
 from function.secret_manager import parse_one_secret_name, parse_secret_name
 from function.sqlite_store import parse_path
 
@@ -284,9 +285,25 @@ class Settings:
                 problems.append(f"{f.metadata['env']} {exc}")
         if require_account and "ad_account_id" not in values:
             problems.append("PINTEREST_AD_ACCOUNT_ID is required")
+        setup = values.get("event_name_setup", "inherit")
+        problems += _event_name_problems(setup, values.get("event_name", ""))
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(**values)
+
+
+def _event_name_problems(setup: str, name: str) -> list[str]:
+    """A standard or custom setup needs a valid PINTEREST_EVENT_NAME, checked before any event arrives."""
+    if setup == "inherit":
+        return []
+    try:
+        if setup == "standard":
+            event_names.check_standard(name, "PINTEREST_EVENT_NAME")
+        else:
+            event_names.check_custom(name, "PINTEREST_EVENT_NAME")
+    except GatewayError as exc:
+        return [f"{exc} when PINTEREST_EVENT_NAME_SETUP is {setup}"]
+    return []
 
 
 def deployed_variables() -> list[str]:

@@ -58,7 +58,7 @@ def test_only_the_ad_account_id_is_required_and_everything_else_has_a_default() 
             id="an https URL is accepted",
         ),
         pytest.param(
-            {"PINTEREST_EVENT_NAME_SETUP": " STANDARD "},
+            {"PINTEREST_EVENT_NAME_SETUP": " STANDARD ", "PINTEREST_EVENT_NAME": "lead"},
             "event_name_setup",
             "standard",
             id="a choice is trimmed and case-insensitive",
@@ -333,3 +333,24 @@ def test_settings_doc_names_every_variable_once_with_its_default() -> None:
     assert len(variables) == len(set(variables)) == len(dataclasses.fields(Settings))
     assert ("PINTEREST_API_URL", "https://api.pinterest.com/v5") in [(row[0], row[1]) for row in rows]
     assert all(row[2] for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("setup", "name", "ok"),
+    [
+        pytest.param("standard", "checkout", True, id="a standard setup with a standard name starts"),
+        pytest.param("standard", "purchase", False, id="a standard setup with a GA4 name is refused"),
+        pytest.param("standard", "", False, id="a standard setup without a name is refused"),
+        pytest.param("custom", "my_event-1", True, id="a custom setup with a valid name starts"),
+        pytest.param("custom", "my event", False, id="a custom setup with a space is refused"),
+        pytest.param("inherit", "", True, id="inherit needs no name"),
+    ],
+)
+def test_the_configured_event_name_is_checked_at_start_up(setup: str, name: str, ok: bool) -> None:
+    env = {"PINTEREST_AD_ACCOUNT_ID": "549000000001", "PINTEREST_EVENT_NAME_SETUP": setup,
+           "PINTEREST_EVENT_NAME": name}
+    if ok:
+        assert Settings.from_env(env).event_name_setup == setup
+    else:
+        with pytest.raises(ConfigError, match="PINTEREST_EVENT_NAME"):
+            Settings.from_env(env)
