@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint venv clean
+.PHONY: dev test lint venv clean bench fuzz soak
 
 venv: $(STAMP)
 
@@ -40,5 +40,30 @@ test: lint $(TOOL_STAMPS) $(BQ_STAMP)
 dev: $(STAMP)
 	$(PY) tools/dev.py
 
+# make bench: the benchmarks (bench/run.py) in their own venv .venv-bench: the runtime requirements,
+# a profiler, and Pinterest's SDK as the baseline (--no-deps: see bench/requirements-sdk.txt).
+# make fuzz: the long fuzz profile (over 100,000 inputs; `make test` runs the fast one).
+# make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway.
+BENCH_REQS := requirements.txt bench/requirements.txt bench/requirements-sdk.txt
+BENCH_STAMP := .venv-bench/.installed-$(shell cat $(BENCH_REQS) | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(BENCH_REQS)
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+		-r bench/requirements.txt
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		-r bench/requirements-sdk.txt
+	rm -f .venv-bench/.installed-*
+	touch $@
+
+bench: $(BENCH_STAMP)
+	.venv-bench/bin/python -m bench.run
+
+fuzz: $(STAMP)
+	FUZZ_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q --hypothesis-show-statistics -p no:cacheprovider
+
+soak: $(STAMP)
+	$(PY) -m bench.soak
+
 clean:
-	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .venv-bench .local .pytest_cache .ruff_cache

@@ -88,10 +88,18 @@ def _ga4_name(event: Event) -> str | None:
 def _check_not_skipped(event: Event, ctx: Context) -> None:
     """Synthetic GTM traffic and events without ad_storage consent (when required) are skipped."""
     location = _PAGE_LOCATION.read(event)
-    if isinstance(location, str) and (urlsplit(location.strip()).hostname or "") == _SYNTHETIC_HOST:
+    if isinstance(location, str) and _hostname(location) == _SYNTHETIC_HOST:
         raise Skip("synthetic GTM monitoring traffic")
     if ctx.consent_required and not consent.ad_storage_granted(event):
         raise Skip("consent")
+
+
+def _hostname(url: str) -> str:
+    """The URL's host; '' when it has none or is no URL at all (urlsplit raises on "http://[::1")."""
+    try:
+        return urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _may_override(event: Event) -> bool:

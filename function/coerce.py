@@ -20,6 +20,8 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False,
 
 # Plain decimal notation in ASCII digits: no thousands separators, NaN or Infinity, short exponents only.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+# Pinterest's integer fields are int64 and it reads decimal strings into doubles: larger values are refused.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def is_empty(value: object) -> bool:
@@ -75,6 +77,8 @@ def to_int(value: object) -> int | None:
     number = parse_number(value)
     if number != number.to_integral_value():
         raise ValueError("must be a whole number")
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise ValueError("must be a whole number that fits in 64 bits")
     return int(number)
 
 
@@ -95,7 +99,10 @@ def to_decimal_string(value: object) -> str | None:
     """A number as Pinterest's decimal strings want it: plain notation, no float noise."""
     if is_empty(value):
         return None
-    return format_decimal(parse_number(value))
+    number = parse_number(value)
+    if not math.isfinite(float(number)):
+        raise ValueError("must be a number below 1.8e308 (Pinterest reads it as a double)")
+    return format_decimal(number)
 
 
 def to_string_list(value: object) -> list[str] | None:

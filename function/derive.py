@@ -115,7 +115,11 @@ def epik_param(url_key: str) -> Derivation:
         url = source.read(event)
         if not isinstance(url, str) or "epik=" not in url:
             return None
-        values = parse_qs(urlsplit(url).query).get("epik")
+        try:
+            query = urlsplit(url).query
+        except ValueError:  # not a URL (urlsplit raises on "http://[::1?epik=x"): no click id in it
+            return None
+        values = parse_qs(query).get("epik")
         return values[0] if values else None
 
     derive.__name__ = f"epik_from_{url_key}"

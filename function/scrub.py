@@ -15,20 +15,41 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization header values: "Bearer <token>", "Basic <credentials>".
     (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+"), r"\1 [redacted]"),
     # Credentials in URLs and key=value texts: token=…, access_token: …, api_key=…, password=….
-    (re.compile(r"(?i)\b([\w-]*(?:token|secret|password|api[_-]?key|key))([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;]+"),
+    # Each match may start only where its run of characters starts (the lookbehinds): starting
+    # anywhere else finds nothing more and made long texts take quadratic time.
+    (re.compile(r"(?i)(?<![\w-])([\w-]*(?:token|secret|password|api[_-]?key|key))([\"']?\s*[=:]\s*[\"']?)"
+                r"[^\s&\"',;]+"),
      r"\1\2[redacted]"),
-    # E-mail addresses.
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     # Seven or more digits, alone or split by phone punctuation: phone numbers, card and account numbers.
     (re.compile(r"(?<!\w)\+?\(?(?:\d[\s().-]{0,2}){6,}\d(?!\w)"), "[digits]"),
 )
+# E-mail addresses, as [\w.+-]+@[\w-]+(?:\.[\w-]+)+ would find them (applied after the credentials,
+# before the digits): the domain first, then the name read backwards, so time stays linear.
+_EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_NAME_CHAR = re.compile(r"[\w.+-]")
 
 
 def scrub(text: str) -> str:
     """`text` with every match of the rules above replaced."""
-    for pattern, replacement in _RULES:
+    *credentials, (digits, digits_replacement) = _RULES
+    for pattern, replacement in credentials:
         text = pattern.sub(replacement, text)
-    return text
+    return digits.sub(digits_replacement, _scrub_emails(text))
+
+
+def _scrub_emails(text: str) -> str:
+    """Each e-mail address replaced by [email]; the name part is never read past the last replacement."""
+    kept: list[str] = []
+    done = 0
+    for match in _EMAIL_DOMAIN.finditer(text):
+        start = match.start()
+        while start > done and _EMAIL_NAME_CHAR.match(text, start - 1):
+            start -= 1
+        if start < match.start():
+            kept += [text[done:start], "[email]"]
+            done = match.end()
+    kept.append(text[done:])
+    return "".join(kept)
 
 
 def scrub_json(value: Any) -> Any:

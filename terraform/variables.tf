@@ -164,6 +164,10 @@ variable "pinterest" {
     error_message = "pinterest.event_name_setup must be inherit, standard or custom."
   }
   validation {
+    condition     = !contains(["standard", "custom"], coalesce(var.pinterest.event_name_setup, "inherit")) || can(regex("^[A-Za-z0-9_-]{1,100}$", coalesce(var.pinterest.event_name, "-!")))
+    error_message = "pinterest.event_name is required (letters, digits, _ or -) when pinterest.event_name_setup is standard or custom; the function refuses to start without it."
+  }
+  validation {
     condition     = var.pinterest.action_source == null || contains(["web", "offline", "app_ios", "app_android"], coalesce(var.pinterest.action_source, "-"))
     error_message = "pinterest.action_source must be web, offline, app_ios or app_android."
   }

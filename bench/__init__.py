@@ -1,0 +1,1 @@
+"""Benchmarks and the fault-injection soak (`make bench`, `make soak`); never deployed."""

@@ -1,0 +1,133 @@
+"""Benchmarks 2, 3 and 5: the real server over HTTP on loopback, against a bare function.
+
+2. HTTP path: requests/s and p50/p99 latency of `pinterest_capi` (awaited, one event per request,
+   delivered to the sandbox) against `bench/bare_function.py` (parse the JSON, return it).
+3. Optimistic delivery: events/s accepted (202) and Pinterest calls per 1,000 events, against
+   awaited delivery's one call per event measured in the same run.
+5. Memory: peak RSS (VmHWM) of the gunicorn worker under the HTTP-path load.
+
+Each repetition starts fresh servers (functions-framework's gunicorn: one worker, gthread with
+THREADS threads), warms them up, then sends a fixed number of requests to each in turn.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+
+from bench import workload
+from bench.common import (
+    CALLER_KEY,
+    ROOT,
+    LoadResult,
+    SandboxProcess,
+    ServerProcess,
+    gateway_env,
+    load,
+    start_server,
+    workdir,
+)
+
+AUTH = {"Authorization": f"Bearer {CALLER_KEY}"}
+WARMUP = 150
+
+
+@dataclass
+class HttpRun:
+    """One repetition's figures."""
+
+    bare: LoadResult
+    ours: LoadResult
+    bare_rss_mb: float
+    ours_rss_mb: float
+    awaited_calls_per_1000: float
+
+
+@dataclass
+class OptimisticRun:
+    accepted: LoadResult
+    events: int
+    calls: int
+    delivered: int
+    batch_sizes: list[int] = field(default_factory=list)
+
+    @property
+    def calls_per_1000(self) -> float:
+        return self.calls / self.events * 1000
+
+
+def _start_pair(sandbox: SandboxProcess, rep: int) -> tuple[ServerProcess, ServerProcess]:
+    where = workdir(f"http-{rep}-")
+    bare = start_server("bare", ROOT / "bench" / "bare_function.py", {}, where / "bare.log")
+    ours = start_server("pinterest_capi", ROOT / "main.py", gateway_env(sandbox, where), where / "ours.log")
+    return bare, ours
+
+
+def http_run(sandbox: SandboxProcess, rep: int, requests: int, concurrency: int) -> HttpRun:
+    """Fresh bare and awaited servers; a warm-up, then `requests` single events to each."""
+    bare, ours = _start_pair(sandbox, rep)
+    try:
+        warm = workload.bodies(WARMUP, start=10_000_000)
+        load(bare.port, warm, concurrency=concurrency)
+        load(ours.port, warm, concurrency=concurrency, headers=AUTH)
+        bodies = workload.bodies(requests, start=rep * requests)
+        bare_result = load(bare.port, bodies, concurrency=concurrency)
+        sandbox.reset()
+        ours_result = load(ours.port, bodies, concurrency=concurrency, headers=AUTH, keep_bodies=True)
+        calls = sandbox.stats()["calls"]
+        _check_sent(ours_result, requests)
+        assert bare_result.statuses == {200: requests}, bare_result.statuses
+        return HttpRun(bare_result, ours_result, bare.peak_rss_mb(), ours.peak_rss_mb(),
+                       calls / requests * 1000)
+    finally:
+        bare.stop()
+        ours.stop()
+        shutil.rmtree(bare.log_path.parent, ignore_errors=True)
+
+
+def _check_sent(result: LoadResult, requests: int) -> None:
+    """Correctness, not time: every request answered 200 with its event sent."""
+    assert result.statuses == {200: requests}, result.statuses
+    for body in result.bodies:
+        answer = json.loads(body)
+        assert answer["status"] == "sent", answer
+        assert answer["events"][0]["status"] == "sent", answer
+
+
+def optimistic_run(sandbox: SandboxProcess, rep: int, events: int, concurrency: int) -> OptimisticRun:
+    """A fresh optimistic server, `events` single-event requests, then every event found at the sandbox."""
+    where = workdir(f"optimistic-{rep}-")
+    server = start_server("pinterest_capi", ROOT / "main.py",
+                          gateway_env(sandbox, where, PINTEREST_DELIVERY="optimistic"), where / "ours.log")
+    try:
+        sandbox.reset()
+        load(server.port, workload.bodies(WARMUP, start=20_000_000), concurrency=concurrency, headers=AUTH)
+        _wait_delivered(sandbox, WARMUP)
+        sandbox.reset()
+        start = 30_000_000 + rep * events
+        accepted = load(server.port, workload.bodies(events, start=start), concurrency=concurrency,
+                        headers=AUTH)
+        assert accepted.statuses == {202: events}, accepted.statuses
+        delivered = _wait_delivered(sandbox, events)
+        stats = sandbox.stats()
+        ids = {record["event"]["event_id"] for record in sandbox.events()}
+        expected = {workload.event(n)["event_id"] for n in range(start, start + events)}
+        assert ids == expected, f"{len(expected - ids)} missing, {len(ids - expected)} unexpected"
+        return OptimisticRun(accepted, events, stats["calls"], delivered, list(stats["batch_sizes"]))
+    finally:
+        server.stop()
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _wait_delivered(sandbox: SandboxProcess, events: int, timeout_s: float = 60.0) -> int:
+    """Bounded wait until the sandbox has processed `events` events."""
+    deadline = time.monotonic() + timeout_s
+    processed = 0
+    while time.monotonic() < deadline:
+        processed = sandbox.stats()["events_processed"]
+        if processed >= events:
+            break
+        time.sleep(0.1)
+    return processed
