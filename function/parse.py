@@ -22,17 +22,44 @@ def _reject_constant(name: str) -> Any:
 
 
 def load_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, bounded size and depth."""
+    """Strict JSON: UTF-8, no NaN/Infinity, no unpaired surrogate escapes, bounded size and depth."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise BadRequest("body is not valid UTF-8") from None
     except RecursionError:
         raise BadRequest("body is nested too deeply") from None
     except ValueError as exc:
         raise BadRequest(f"body is not valid JSON: {_position(exc)}") from None
+    # Only a \uD8xx-\uDFxx escape can produce a lone surrogate; most bodies skip the walk.
+    if (b"\\ud" in body or b"\\uD" in body) and not _is_text(document):
+        raise BadRequest("body holds an unpaired UTF-16 surrogate escape, which is not text")
+    return document
+
+
+def _is_text(document: Any) -> bool:
+    """Every string (keys too) encodes as UTF-8; walked without recursion, whatever the depth."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            strings: list[Any] = [node]
+        elif isinstance(node, dict):
+            strings = list(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            strings = []
+            stack.extend(node)
+        else:
+            continue
+        for text in strings:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def _position(exc: ValueError) -> str:

@@ -387,3 +387,21 @@ def test_any_json_gives_a_list_of_objects_or_a_gateway_error(document: Any) -> N
 def test_any_bytes_parse_or_raise_a_bad_request(body: bytes) -> None:
     with contextlib.suppress(BadRequest):
         parse.load_json(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        pytest.param(b'{"event_name": "a\\ud800b"}', False, id="a lone high surrogate in a value is refused"),
+        pytest.param(b'{"x\\udc00": 1}', False, id="a lone low surrogate in a key is refused"),
+        pytest.param(b'[{"a": [{"b": "\\uDFFF"}]}]', False, id="a nested lone surrogate is refused"),
+        pytest.param(b'{"event_name": "smile \\ud83d\\ude00"}', True, id="a surrogate pair is an emoji"),
+        pytest.param('{"event_name": "caf\u00e9 \U0001f600"}'.encode(), True, id="plain UTF-8 is fine"),
+    ],
+)
+def test_unpaired_surrogate_escapes_are_refused(body: bytes, ok: bool) -> None:
+    if ok:
+        assert parse.load_json(body)
+    else:
+        with pytest.raises(BadRequest, match="unpaired UTF-16 surrogate"):
+            parse.load_json(body)
