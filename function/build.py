@@ -12,7 +12,8 @@ from function import coerce, consent, event_names, normalize, validate
 from function.errors import BadRequest
 from function.fields import FIELDS, Field
 from function.options import Options
-from function.paths import Path
+from function.parse import RESERVED
+from function.paths import Path, flat_key
 
 Event = Mapping[str, Any]
 
@@ -22,8 +23,7 @@ _PAGE_LOCATION = Path("page_location")
 _SYNTHETIC_HOST = "gtm-msr.appspot.com"
 _COUNTRY = next(f for f in FIELDS if f.key == "country")
 # Every override path starts with `pinterest.`: nested under that key, or flattened as `pinterest_...`.
-_OVERRIDE_ROOT = "pinterest"
-_FLAT_OVERRIDE_PREFIX = "pinterest_"
+_FLAT_OVERRIDE_PREFIX = flat_key(RESERVED + ".")
 
 
 class Skip(Exception):
@@ -104,11 +104,11 @@ def _hostname(url: str) -> str:
 
 def _may_override(event: Event) -> bool:
     """Whether the event can hold any override; most hold none, and then 42 reads are saved."""
-    return _OVERRIDE_ROOT in event or any(
+    return RESERVED in event or any(
         isinstance(key, str) and key.startswith(_FLAT_OVERRIDE_PREFIX) for key in event)
 
 
-def _extract(row: Field, event: Event, web: bool, region: str | None, overrides: bool = True) -> Any:
+def _extract(row: Field, event: Event, web: bool, region: str | None, overrides: bool) -> Any:
     """The override if given (a bad one is a 400), else the first usable source."""
     override = row.override.read(event) if overrides else None
     if not coerce.is_empty(override):

@@ -26,11 +26,6 @@ class Path:
         object.__setattr__(self, "flat", flat_key(self.dotted))
         object.__setattr__(self, "has_flat", self.flat != self.dotted)
 
-    @property
-    def is_override(self) -> bool:
-        """Operator overrides live under the reserved `pinterest` object."""
-        return self.parts[0] == "pinterest"
-
     def read(self, event: Mapping[str, Any]) -> Any:
         """The nested form wins over the flattened one when both are present."""
         value = _walk(event, self.parts)

@@ -42,19 +42,6 @@ def test_path_splits_its_parts_and_computes_its_flat_alias_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("dotted", "expected"),
-    [
-        pytest.param("pinterest.action_source", True, id="a path under pinterest is an override"),
-        pytest.param("pinterest", True, id="the pinterest object itself is an override"),
-        pytest.param("pinterest_action_source", False, id="a flattened pinterest key is not parsed as one"),
-        pytest.param("user_data.pinterest", False, id="pinterest below the top level is not an override"),
-    ],
-)
-def test_is_override(dotted: str, expected: bool) -> None:
-    assert Path(dotted).is_override is expected
-
-
-@pytest.mark.parametrize(
     ("event", "dotted", "expected"),
     [
         pytest.param(
