@@ -1,16 +1,11 @@
 """Optimistic delivery: a bounded queue, coalesced per (ad account, test mode), sent by a worker thread.
 
-Facts that shape it (functions-framework on gunicorn): `main.py` is imported in the master
-before the worker is forked, so the thread starts lazily on first use in the process that
-serves requests; gunicorn replaces SIGTERM handlers, so the final flush runs from `atexit`
-(in the worker, guarded by pid) after in-flight requests have drained; the thread is a
-daemon so that exit is not blocked and atexit runs at all.
+The thread starts on first use in the serving process and the final flush runs from that
+process's atexit (see worker.py for the gunicorn facts behind both).
 """
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +13,7 @@ from dataclasses import dataclass
 
 from function.delivery import Batch, Deliverer, Item
 from function.journal import EventRecord, Journal
+from function.worker import ProcessThread
 
 # 30 s: how long the worker keeps retrying one batch while the instance is healthy.
 RETRY_WINDOW_S = 30.0
@@ -58,8 +54,7 @@ class BackgroundSender:
         self._closing = False
         self._shutdown_at = float("inf")
         self._in_flight: dict[str, Batch] = {}
-        self._thread: threading.Thread | None = None
-        self._pid = 0
+        self._worker = ProcessThread("pinterest-sender", self._run)
         self._exit_hook = False
 
     @property
@@ -95,9 +90,7 @@ class BackgroundSender:
             self._closing = True
             self._shutdown_at = self._clock() + self._grace_s
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread.is_alive():
-            thread.join(timeout=max(self._shutdown_at - self._clock(), 0) + _JOIN_SLACK_S)
+        self._worker.join(self._shutdown_at - self._clock() + _JOIN_SLACK_S)
         self._drain()
         with self._cond:
             stuck = list(self._in_flight.values())  # the worker never came back from these calls
@@ -106,20 +99,11 @@ class BackgroundSender:
             self._drop(batch, "shutdown while the call was in flight; outcome unknown")
 
     def _ensure_worker(self) -> None:
-        """Start the worker in this process, once (called with the lock held)."""
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="pinterest-sender", daemon=True)
-        self._thread.start()
+        """Start the worker in this process (called with the lock held); the exit hook once, at first use."""
+        self._worker.ensure_started()
         if not self._exit_hook:
-            atexit.register(self._close_in_worker, self._pid)
+            self._worker.on_exit(self.close)
             self._exit_hook = True
-
-    def _close_in_worker(self, pid: int) -> None:
-        """atexit runs in the gunicorn master too; only the process that queued flushes."""
-        if os.getpid() == pid:
-            self.close()
 
     def _run(self) -> None:
         """Wait for a due batch, send it, repeat; on close, drain and stop."""

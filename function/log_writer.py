@@ -1,6 +1,6 @@
 """Writes log rows to the store from a background thread, in batches, never holding up an event.
 
-Facts that shape it (as for the optimistic sender, see background.py): the thread starts on first
+Facts that shape it (as for the optimistic sender, see worker.py): the thread starts on first
 use in the process that serves requests; the final flush runs from `atexit` in that process. Its
 exit hook is registered when the writer is built — at import, before gunicorn forks and before the
 sender registers its own on first use — so, atexit being last-in first-out, it runs after the
@@ -10,8 +10,6 @@ down past the retries, shutdown deadline) go to the console as structured JSON w
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 import time
 from collections import deque
@@ -19,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from function.console_log import ConsoleLog
 from function.log_store import LogStore, PendingRow, StoreUnavailable
+from function.worker import ProcessThread
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
 BUFFER_MAX = 10_000
@@ -52,10 +51,9 @@ class LogWriter:
         self._in_flight: list[PendingRow] = []
         self._closing = False
         self._shutdown_at = float("inf")
-        self._thread: threading.Thread | None = None
-        self._pid = 0
+        self._worker = ProcessThread("log-writer", self._run)
         if exit_hook:
-            atexit.register(self._close_in_worker)
+            self._worker.on_exit(self.close)
 
     def submit(self, rows: Sequence[PendingRow]) -> None:
         """Queue rows without waiting; what does not fit (or comes after close) goes to the console."""
@@ -66,7 +64,7 @@ class LogWriter:
                 if not self._rows:
                     self._oldest = self._clock()
                 self._rows.extend(taken)
-                self._ensure_worker()
+                self._worker.ensure_started()
                 self._cond.notify()
         why = "log writer closed" if self._closing else "log buffer full"
         self._to_console(overflow, why)
@@ -76,7 +74,7 @@ class LogWriter:
         deadline = self._clock() + timeout_s
         with self._cond:
             while self._rows or self._in_flight:
-                if self._thread is None or not self._thread.is_alive():
+                if not self._worker.alive:
                     break
                 left = deadline - self._clock()
                 if left <= 0:
@@ -95,25 +93,10 @@ class LogWriter:
             self._closing = True
             self._shutdown_at = self._clock() + self._grace_s
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread.is_alive():
-            thread.join(timeout=self._grace_s + 0.5)
-            if thread.is_alive():  # stuck in an insert: its rows may never land, so keep them
-                self._to_console(list(self._in_flight), "shutdown while the insert was in flight")
+        if not self._worker.join(self._grace_s + 0.5):
+            # stuck in an insert: its rows may never land, so keep them
+            self._to_console(list(self._in_flight), "shutdown while the insert was in flight")
         self._drain()
-
-    def _close_in_worker(self) -> None:
-        """atexit runs in the gunicorn master too; only the process whose thread took rows flushes."""
-        if self._pid == os.getpid():
-            self.close()
-
-    def _ensure_worker(self) -> None:
-        """Start the thread in this process, once (lock held)."""
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
-        self._thread.start()
 
     def _run(self) -> None:
         """Take a due batch, write it, repeat; on close, write what is left and stop."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+
+import pytest
 
 from function.console_log import ConsoleLog
 from function.log_store import PendingRow, RowFailure, StoreUnavailable
@@ -168,10 +171,14 @@ def test_flush_waits_until_queued_rows_are_written() -> None:
     log_writer.close()
 
 
-def test_the_exit_hook_does_nothing_in_a_process_that_never_wrote() -> None:
+def test_the_exit_hook_does_nothing_in_a_process_that_never_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks: list[tuple[Callable[..., None], tuple]] = []
+    monkeypatch.setattr(atexit, "register", lambda hook, *args: hooks.append((hook, args)))
     store, stream = FakeStore(), io.StringIO()
-    log_writer = writer(store, stream)
-    log_writer._close_in_worker()  # as in gunicorn's master, where no row was ever queued
+    settings = {"batch_max": 500, "flush_s": 60.0, "backoff_s": 0.001, "grace_s": 5.0}
+    log_writer = LogWriter(store, ConsoleLog("no", stream=stream), **settings)  # type: ignore[arg-type]
+    [(hook, args)] = hooks  # registered when built, as at import in gunicorn's master
+    hook(*args)  # the master exits: no row was ever queued there, so nothing closes
     log_writer.submit(rows(1))
     log_writer.close()
     assert store.stored == ["e0:1:delivered"]
