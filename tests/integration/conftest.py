@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -72,8 +73,15 @@ def start_function(env: dict[str, str], log_path: Path) -> FunctionServer:
              "--source", str(ROOT / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
+    atexit.register(_kill_if_running, process)  # a test that fails before stopping it leaks no server
     wait_for_port(port, process)
     return FunctionServer(f"http://127.0.0.1:{port}/", log_path, process)
+
+
+def _kill_if_running(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
