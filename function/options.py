@@ -10,19 +10,13 @@ from typing import Any
 from function import accounts, coerce
 from function.errors import BadRequest
 from function.paths import Path
-from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings
+from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings, choice
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
-    """A text option limited to `allowed`."""
-
-    def parse(value: Any) -> str:
-        word = coerce.to_text(value).lower()
-        if word not in allowed:
-            raise ValueError("must be one of " + ", ".join(allowed))
-        return word
-
-    return parse
+    """A text option limited to `allowed`: the deployment setting's rule, for any JSON value."""
+    check = choice(*allowed)
+    return lambda value: check(coerce.to_text(value) or "")
 
 
 def _event_map(value: Any) -> dict[str, str]:
