@@ -8,12 +8,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from function import coerce, consent, event_names, normalize, validate
+from function import coerce, consent, derive, event_names, normalize, plans, validate
 from function.errors import BadRequest
 from function.fields import FIELDS, Field
 from function.options import Options
-from function.parse import RESERVED
-from function.paths import Path, flat_key
+from function.paths import Path
 
 Event = Mapping[str, Any]
 
@@ -22,8 +21,6 @@ _PAGE_LOCATION = Path("page_location")
 # GTM's synthetic monitoring traffic: never a real conversion.
 _SYNTHETIC_HOST = "gtm-msr.appspot.com"
 _COUNTRY = next(f for f in FIELDS if f.key == "country")
-# Every override path starts with `pinterest.`: nested under that key, or flattened as `pinterest_...`.
-_FLAT_OVERRIDE_PREFIX = flat_key(RESERVED + ".")
 
 
 class Skip(Exception):
@@ -57,10 +54,11 @@ def build_event(event: Event, ctx: Context) -> dict[str, Any]:
     }
     sections: dict[str, dict[str, Any]] = {"event": payload, "user_data": {}, "custom_data": {}}
     web = options.action_source == "web"
-    region = _phone_region(event) or ctx.default_phone_country or None
-    overrides = _may_override(event)
-    for row in FIELDS:
-        value = _extract(row, event, web, region, overrides)
+    derived = derive.values(event)
+    for step in plans.plan(event, derived):
+        row = step.row
+        region = (_phone_region(event) or ctx.default_phone_country or None) if row.region_aware else None
+        value = _extract(step, event, derived, web, region)
         if value is not None:
             sections[row.section][row.key] = value
     payload["event_time"] = validate.event_time(payload.get("event_time"), ctx.now)
@@ -88,7 +86,8 @@ def _ga4_name(event: Event) -> str | None:
 def _check_not_skipped(event: Event, ctx: Context) -> None:
     """Synthetic GTM traffic and events without ad_storage consent (when required) are skipped."""
     location = _PAGE_LOCATION.read(event)
-    if isinstance(location, str) and _hostname(location) == _SYNTHETIC_HOST:
+    synthetic = isinstance(location, str) and _SYNTHETIC_HOST in location.lower()  # cheap test first
+    if synthetic and _hostname(location) == _SYNTHETIC_HOST:
         raise Skip("synthetic GTM monitoring traffic")
     if ctx.consent_required and not consent.ad_storage_granted(event):
         raise Skip("consent")
@@ -102,28 +101,24 @@ def _hostname(url: str) -> str:
         return ""
 
 
-def _may_override(event: Event) -> bool:
-    """Whether the event can hold any override; most hold none, and then 42 reads are saved."""
-    return RESERVED in event or any(
-        isinstance(key, str) and key.startswith(_FLAT_OVERRIDE_PREFIX) for key in event)
-
-
-def _extract(row: Field, event: Event, web: bool, region: str | None, overrides: bool) -> Any:
+def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bool,
+             region: str | None) -> Any:
     """The override if given (a bad one is a 400), else the first usable source."""
-    override = row.override.read(event) if overrides else None
-    if not coerce.is_empty(override):
+    row = step.row
+    override = row.override.read(event) if step.may_override else None
+    if override is not None and not coerce.is_empty(override):
         try:
             return _clean(row, override, region)
         except ValueError as exc:
             raise BadRequest(f"{row.override.dotted} {exc}") from None
     if row.web_only and not web:
         return None
-    for source in row.sources:
-        raw = source.read(event) if isinstance(source, Path) else source(event)
-        if coerce.is_empty(raw):
+    for source in step.sources:
+        raw = source.read(event) if type(source) is Path else derived.get(source.name)
+        if raw is None:
             continue
         try:
-            value = _clean(row, raw, region)
+            value = _clean(row, raw, region)  # an empty value cleans to None
         except ValueError:
             continue
         if value is not None:
@@ -137,10 +132,11 @@ def _clean(row: Field, raw: Any, region: str | None) -> Any:
         return row.normalize(raw)
     normalizer = partial(row.normalize, region=region) if row.region_aware else row.normalize
     digests: dict[str, None] = {}
-    for item in raw if isinstance(raw, list) else [raw]:
-        if coerce.is_empty(item):
+    for item in raw if isinstance(raw, list) else (raw,):
+        text = coerce.to_text(item)
+        if text is None:  # empty
             continue
-        digest = normalize.hash_field(coerce.to_text(item), normalizer)
+        digest = normalize.hash_field(text, normalizer)
         if digest:
             digests[digest] = None
     return list(digests) or None

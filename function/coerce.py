@@ -20,6 +20,8 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False,
 
 # Plain decimal notation in ASCII digits: no thousands separators, NaN or Infinity, short exponents only.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+# A short decimal already in the form format_decimal gives: no sign, leading or trailing zeros.
+_PLAIN_DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{0,14}[1-9])?")
 # Pinterest's integer fields are int64 and it reads decimal strings into doubles: larger values are refused.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -61,17 +63,24 @@ def format_decimal(d: Decimal) -> str:
 
 def to_text(value: object) -> str | None:
     """A string (trimmed) or a number in plain notation; true/false, lists and objects are not text."""
+    if type(value) is str:  # the common case, checked without a second strip (hot path)
+        text = value.strip()
+        return None if len(text) <= _LONGEST_EMPTY_WORD and text.lower() in _EMPTY_WORDS else text
     if is_empty(value):
         return None
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format_decimal(parse_number(value))
     raise ValueError("must be text or a number")
 
 
 def to_int(value: object) -> int | None:
     """A whole number, from an int, an integral float or a numeric string such as "3" or "3.0"."""
+    if type(value) is int:  # the common case, without the Decimal round trip (hot path)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError("must be a whole number that fits in 64 bits")
+        return value
     if is_empty(value):
         return None
     number = parse_number(value)
@@ -97,6 +106,8 @@ def to_bool(value: object) -> bool | None:
 
 def to_decimal_string(value: object) -> str | None:
     """A number as Pinterest's decimal strings want it: plain notation, no float noise."""
+    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):  # already in that form (hot path)
+        return value
     if is_empty(value):
         return None
     number = parse_number(value)

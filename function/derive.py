@@ -1,8 +1,13 @@
-"""Values computed from a GA4 event rather than read from one key: e-commerce items, epik."""
+"""Values computed from a GA4 event rather than read from one key: e-commerce items, epik.
+
+`values` computes all of them in one pass over the event's items, once per event; the field
+table names the ones it reads as `Derived` sources.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,7 +16,19 @@ from function import coerce
 from function.paths import Path
 
 Event = Mapping[str, Any]
-Derivation = Callable[[Event], Any]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A field source: the name of one of the values `values` computes."""
+
+    name: str
+
+
+CONTENTS = Derived("contents")
+CONTENT_IDS = Derived("content_ids")
+NUM_ITEMS = Derived("num_items")
+ITEMS_VALUE = Derived("items_value")
 
 # Where GA4 keeps the items: `items`, else the GTM data-layer `ecommerce.items`.
 _ITEM_SOURCES = (Path("items"), Path("ecommerce.items"))
@@ -24,6 +41,34 @@ _CONTENT_FROM_ITEM = {
     "item_brand": ("item_brand",),
     "item_category": ("item_category",),
 }
+# GA4 item attributes offered when the event has exactly one item.
+_SINGLE_ITEM_KEYS = ("item_name", "item_category", "item_brand")
+# Event URLs whose `epik` query parameter is Pinterest's click id.
+_EPIK_URLS = ("page_location", "page_referrer")
+
+
+def single_item(key: str) -> Derived:
+    """A GA4 item attribute, taken only when the event has exactly one item."""
+    if key not in _SINGLE_ITEM_KEYS:
+        raise ValueError(f"{key} is not one of the single-item attributes {_SINGLE_ITEM_KEYS}")
+    return Derived(f"single_item.{key}")
+
+
+def epik_param(url_key: str) -> Derived:
+    """Pinterest's click id from the `epik` query parameter of a URL in the event."""
+    if url_key not in _EPIK_URLS:
+        raise ValueError(f"{url_key} is not one of the URLs read for epik {_EPIK_URLS}")
+    return Derived(f"epik.{url_key}")
+
+
+def values(event: Event) -> dict[str, Any]:
+    """Every derived value the event has, by `Derived.name`; absent ones are left out."""
+    found = _from_items(items(event))
+    for url_key in _EPIK_URLS:
+        click_id = _epik(event.get(url_key))
+        if click_id is not None:
+            found[f"epik.{url_key}"] = click_id
+    return found
 
 
 def items(event: Event) -> list[Mapping[str, Any]]:
@@ -31,8 +76,54 @@ def items(event: Event) -> list[Mapping[str, Any]]:
     for source in _ITEM_SOURCES:
         value = source.read(event)
         if isinstance(value, list) and value:
-            return [item for item in value if isinstance(item, Mapping)]
+            return [item for item in value if type(item) is dict or isinstance(item, Mapping)]
     return []
+
+
+def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """contents, content_ids, num_items, items_value and the single-item attributes, in one pass."""
+    if not found:
+        return {}
+    contents, ids, count = [], [], 0
+    total, priced, total_usable = Decimal(0), False, True
+    for item in found:
+        content: dict[str, Any] = {}
+        for pinterest_key, ga4_keys in _CONTENT_FROM_ITEM.items():
+            value = _first(item, ga4_keys)
+            if value is not None:
+                content[pinterest_key] = value
+        quantity = content["quantity"] = _quantity(item)
+        contents.append(content)
+        count += quantity
+        if "id" in content:
+            ids.append(content["id"])
+        price = content.get("item_price")
+        if price is not None and total_usable:
+            try:
+                total += coerce.parse_number(price) * quantity
+                priced = True
+            except ValueError:  # one unusable price: no total at all rather than a wrong one
+                total_usable = False
+    result: dict[str, Any] = {CONTENTS.name: contents, NUM_ITEMS.name: count}
+    if ids:
+        result[CONTENT_IDS.name] = ids
+    if priced and total_usable:
+        result[ITEMS_VALUE.name] = coerce.format_decimal(total)
+    if len(found) == 1:
+        for key in _SINGLE_ITEM_KEYS:
+            value = found[0].get(key)
+            if value is not None:
+                result[f"single_item.{key}"] = value
+    return result
+
+
+def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first non-empty value of `keys` in the item, or None."""
+    for key in keys:
+        value = item.get(key)
+        if value is not None and not coerce.is_empty(value):
+            return value
+    return None
 
 
 def _quantity(item: Mapping[str, Any]) -> int:
@@ -44,83 +135,13 @@ def _quantity(item: Mapping[str, Any]) -> int:
     return 1 if quantity is None else quantity
 
 
-def contents(event: Event) -> list[dict[str, Any]] | None:
-    """GA4 items as Pinterest `contents` (the `contents` normalizer types them)."""
-    found = []
-    for item in items(event):
-        content: dict[str, Any] = {}
-        for pinterest_key, ga4_keys in _CONTENT_FROM_ITEM.items():
-            value = _first(item, ga4_keys)
-            if value is not None:
-                content[pinterest_key] = value
-        content["quantity"] = _quantity(item)
-        found.append(content)
-    return found or None
-
-
-def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    """The first non-empty value of `keys` in the item, or None."""
-    for key in keys:
-        value = item.get(key)
-        if not coerce.is_empty(value):
-            return value
-    return None
-
-
-def content_ids(event: Event) -> list[Any] | None:
-    """The ids of the GA4 items (each item's `contents` id, without building the rest)."""
-    id_keys = _CONTENT_FROM_ITEM["id"]
-    ids = [value for value in (_first(item, id_keys) for item in items(event)) if value is not None]
-    return ids or None
-
-
-def num_items(event: Event) -> int | None:
-    """Sum of the items' quantities."""
-    found = items(event)
-    return sum(_quantity(item) for item in found) if found else None
-
-
-def items_value(event: Event) -> str | None:
-    """Sum of price * quantity, with numeric strings read as numbers; None if any price is unusable."""
-    total = Decimal(0)
-    priced = False
-    for item in items(event):
-        price = item.get("price")
-        if coerce.is_empty(price):
-            continue
-        try:
-            total += coerce.parse_number(price) * _quantity(item)
-        except ValueError:
-            return None
-        priced = True
-    return coerce.format_decimal(total) if priced else None
-
-
-def single_item(key: str) -> Derivation:
-    """A GA4 item attribute, taken only when the event has exactly one item."""
-
-    def derive(event: Event) -> Any:
-        found = items(event)
-        return found[0].get(key) if len(found) == 1 else None
-
-    derive.__name__ = f"single_item_{key}"
-    return derive
-
-
-def epik_param(url_key: str) -> Derivation:
-    """Pinterest's click id from the `epik` query parameter of a URL in the event."""
-    source = Path(url_key)
-
-    def derive(event: Event) -> str | None:
-        url = source.read(event)
-        if not isinstance(url, str) or "epik=" not in url:
-            return None
-        try:
-            query = urlsplit(url).query
-        except ValueError:  # not a URL (urlsplit raises on "http://[::1?epik=x"): no click id in it
-            return None
-        values = parse_qs(query).get("epik")
-        return values[0] if values else None
-
-    derive.__name__ = f"epik_from_{url_key}"
-    return derive
+def _epik(url: Any) -> str | None:
+    """The first `epik` query parameter of a URL, percent-decoded."""
+    if not isinstance(url, str) or "epik=" not in url:
+        return None
+    try:
+        query = urlsplit(url).query
+    except ValueError:  # not a URL (urlsplit raises on "http://[::1?epik=x"): no click id in it
+        return None
+    found = parse_qs(query).get("epik")
+    return found[0] if found else None

@@ -2,7 +2,7 @@
 
 One row per Pinterest key. Sources are tried in order after the operator override
 (`pinterest.<section>.<key>`, derived from the section); the first non-empty value wins.
-A source is a dotted GA4 path (nested or flattened form) or a derivation over the event.
+A source is a dotted GA4 path (nested or flattened form) or a value derived from the event.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from function import derive, normalize, typed
+from function.derive import Derived
 from function.paths import Path
 
 Section = Literal["event", "user_data", "custom_data"]
-Source = Path | derive.Derivation
+Source = Path | Derived
 
 # Section → where operators put overrides for its fields.
 OVERRIDE_PREFIX: dict[Section, str] = {
@@ -42,7 +43,7 @@ class Field:
         object.__setattr__(self, "override", Path(OVERRIDE_PREFIX[self.section] + self.key))
 
 
-def _row(key: str, section: Section, sources: tuple[str | derive.Derivation, ...],
+def _row(key: str, section: Section, sources: tuple[str | Derived, ...],
          normalize: Callable[..., Any], **flags: bool) -> Field:
     """A row with its dotted source paths parsed once."""
     parsed = tuple(Path(s) if isinstance(s, str) else s for s in sources)
@@ -97,11 +98,11 @@ FIELDS: tuple[Field, ...] = (
     # Custom data, from the GA4 e-commerce fields and items.
     _row("currency", "custom_data", ("currency", "items.0.currency", "ecommerce.items.0.currency"),
          typed.text_then(normalize.currency)),
-    _row("value", "custom_data", ("x-ga-mp1-ev", "x-ga-mp1-tr", "value", derive.items_value),
+    _row("value", "custom_data", ("x-ga-mp1-ev", "x-ga-mp1-tr", "value", derive.ITEMS_VALUE),
          typed.decimal),
-    _row("contents", "custom_data", (derive.contents,), typed.contents),
-    _row("content_ids", "custom_data", (derive.content_ids,), typed.string_list),
-    _row("num_items", "custom_data", (derive.num_items,), typed.integer),
+    _row("contents", "custom_data", (derive.CONTENTS,), typed.contents),
+    _row("content_ids", "custom_data", (derive.CONTENT_IDS,), typed.string_list),
+    _row("num_items", "custom_data", (derive.NUM_ITEMS,), typed.integer),
     _row("order_id", "custom_data", ("transaction_id",), typed.text),
     _row("search_string", "custom_data", ("search_term",), typed.text),
     _row("content_name", "custom_data", ("content_name", derive.single_item("item_name")), typed.text),

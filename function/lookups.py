@@ -393,7 +393,7 @@ _GENDERS = {
 def fold(value: str) -> str:
     """The canonical key: case, accents, spaces and punctuation dropped, "&" read as "and"."""
     decomposed = unicodedata.normalize("NFKD", value.replace("&", " and ").casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
+    return "".join(filter(str.isalnum, decomposed))
 
 
 # Derived views of the tables above: folded key → code.

@@ -66,7 +66,7 @@ def birth_date(value: str) -> str | None:
     """'Date of birthday, given as year, month, and day': YYYYMMDD, and only for a real calendar date."""
     text = value.strip()
     iso = _ISO_DATE.match(text)
-    dotted = _DOTTED_DATE.fullmatch(text)
+    dotted = None if iso else _DOTTED_DATE.fullmatch(text)
     if iso and (iso.end() == len(text) or _ISO_TIME.fullmatch(text, iso.end())):
         year, month, day = iso.group(1, 3, 4)
     elif dotted:
@@ -74,9 +74,10 @@ def birth_date(value: str) -> str | None:
     else:
         return None
     try:
-        return datetime.date(int(year), int(month), int(day)).strftime("%Y%m%d")
+        datetime.date(int(year), int(month), int(day))  # a real calendar date, or ValueError
     except ValueError:
         return None
+    return f"{year}{month}{day}"
 
 
 def name(value: str) -> str | None:
@@ -127,7 +128,7 @@ def currency(value: str) -> str | None:
 
 def is_sha256(value: str) -> bool:
     """Already a SHA-256 hex digest (64 hex characters, any case), so it must not be hashed again."""
-    return SHA256_HEX.fullmatch(value.strip()) is not None
+    return len(value) >= 64 and SHA256_HEX.fullmatch(value.strip()) is not None
 
 
 def sha256_hex(value: str) -> str:
@@ -149,4 +150,6 @@ def hash_field(value: str, normalizer: Callable[[str], str | None]) -> str | Non
 def _letters_and_digits(value: str) -> str:
     """NFC, lower-case, and only Unicode letters, digits and their combining marks kept."""
     composed = unicodedata.normalize("NFC", value.lower())
+    if composed.isascii():  # ASCII letters and digits are exactly its alphanumerics (no marks)
+        return "".join(filter(str.isalnum, composed))
     return "".join(ch for ch in composed if unicodedata.category(ch)[0] in "LNM")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from function import accounts, coerce
 from function.errors import BadRequest
+from function.parse import RESERVED
 from function.paths import Path
 from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings, choice
 
@@ -58,7 +59,7 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "ad_account_id": accounts.parse_option,
     "tag_name": coerce.to_text,
 }
-_OPTION_PATHS = {name: Path("pinterest." + name) for name in _OPTION_PARSERS}
+_OPTION_PATHS = {name: Path(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 
 
 def defaults(settings: Settings) -> Options:
@@ -75,13 +76,25 @@ def defaults(settings: Settings) -> Options:
 def resolve(base: Options, event: Mapping[str, Any]) -> Options:
     """Apply the event's overrides; a bad one is a 400 naming its path."""
     changes = {}
-    for name, parse in _OPTION_PARSERS.items():
+    for name in _named(event):
         path = _OPTION_PATHS[name]
         value = path.read(event)
         if coerce.is_empty(value):
             continue
         try:
-            changes[name] = parse(value)
+            changes[name] = _OPTION_PARSERS[name](value)
         except ValueError as exc:
             raise BadRequest(f"{path.dotted} {exc}") from None
     return replace(base, **changes) if changes else base
+
+
+def _named(event: Mapping[str, Any]) -> Iterable[str]:
+    """The options the event may set: those its `pinterest` object names, and flattened ones.
+
+    Most events set none, and then no option path is read.
+    """
+    reserved = event.get(RESERVED)
+    if reserved is not None and not isinstance(reserved, dict):
+        return _OPTION_PARSERS  # an unusual shape: every path is read, as always
+    return [name for name, path in _OPTION_PATHS.items()
+            if (reserved is not None and name in reserved) or path.flat in event]

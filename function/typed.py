@@ -15,9 +15,12 @@ from function import coerce
 _MILLISECONDS_FROM = 10**11
 
 
-def text(value: Any) -> str | None:
-    """A plain string."""
-    return None if coerce.is_empty(value) else coerce.to_text(value)
+# Plain typed fields: the coercers already give None for an empty value.
+text = coerce.to_text  # a plain string
+integer = coerce.to_int  # Pinterest int64 fields (num_items, quantity)
+boolean = coerce.to_bool  # Pinterest boolean fields (opt_out, wifi)
+decimal = coerce.to_decimal_string  # money fields are decimal strings ("59.97"), never floats
+string_list = coerce.to_string_list  # arrays of strings (content_ids): a list, a JSON array or a comma list
 
 
 def text_then(normalizer: Callable[[str], str | None]) -> Callable[[Any], str | None]:
@@ -29,26 +32,6 @@ def text_then(normalizer: Callable[[str], str | None]) -> Callable[[Any], str | 
 
     typed.__name__ = normalizer.__name__
     return typed
-
-
-def integer(value: Any) -> int | None:
-    """Pinterest int64 fields (num_items, quantity)."""
-    return None if coerce.is_empty(value) else coerce.to_int(value)
-
-
-def boolean(value: Any) -> bool | None:
-    """Pinterest boolean fields (opt_out, wifi)."""
-    return None if coerce.is_empty(value) else coerce.to_bool(value)
-
-
-def decimal(value: Any) -> str | None:
-    """Pinterest money fields are decimal strings ("59.97"), never floats."""
-    return None if coerce.is_empty(value) else coerce.to_decimal_string(value)
-
-
-def string_list(value: Any) -> list[str] | None:
-    """Arrays of strings (content_ids), from a list, a JSON-array string or a comma list."""
-    return None if coerce.is_empty(value) else coerce.to_string_list(value)
 
 
 def unix_seconds(value: Any) -> int | None:

@@ -80,6 +80,8 @@ def test_to_text_refuses(value: Any) -> None:
         pytest.param(" 3 ", 3, id="a numeric string with spaces becomes an int"),
         pytest.param("3.0", 3, id="an integral decimal string becomes an int"),
         pytest.param("", None, id="an empty string is empty"),
+        pytest.param(2**63 - 1, 2**63 - 1, id="the largest int64 is kept"),
+        pytest.param(-(2**63), -(2**63), id="the smallest int64 is kept"),
     ],
 )
 def test_to_int(value: Any, expected: int | None) -> None:
@@ -96,6 +98,8 @@ def test_to_int(value: Any, expected: int | None) -> None:
         pytest.param(INF, id="infinity is not an int"),
         pytest.param("three", id="a word is not an int"),
         pytest.param([3], id="a list is not an int"),
+        pytest.param(2**63, id="an int beyond int64 is refused"),
+        pytest.param(-(2**63) - 1, id="an int below int64 is refused"),
     ],
 )
 def test_to_int_refuses(value: Any) -> None:
@@ -327,3 +331,15 @@ def test_coercers_give_none_or_a_value_and_raise_only_value_error(
     with contextlib.suppress(ValueError):
         result = coercer(value)
         assert result is None or not coerce.is_empty(result)
+
+
+@given(st.one_of(st.from_regex(r"[0-9]{1,16}(\.[0-9]{1,16})?", fullmatch=True),
+                 st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str)))
+def test_a_decimal_string_kept_as_given_is_what_the_full_parse_gives(text: str) -> None:
+    # to_decimal_string returns strings already in plain form untouched; anything it keeps must
+    # equal the full parse-and-format, or the string was not plain after all.
+    expected = coerce.format_decimal(coerce.parse_number(text)) if coerce._NUMBER.fullmatch(text) else None
+    if coerce._PLAIN_DECIMAL.fullmatch(text):
+        assert expected == text
+    with contextlib.suppress(ValueError):
+        assert coerce.to_decimal_string(text) == expected

@@ -25,6 +25,11 @@ TWO_ITEMS = {
 }
 
 
+def _derived(event: dict[str, Any], source: derive.Derived) -> Any:
+    """One derived value, computed as the build computes it: all of them in one pass."""
+    return derive.values(event).get(source.name)
+
+
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
@@ -130,7 +135,7 @@ def test_items(event: dict[str, Any], expected: list[dict[str, Any]]) -> None:
     ],
 )
 def test_contents(event: dict[str, Any], expected: list[dict[str, Any]] | None) -> None:
-    assert derive.contents(event) == expected
+    assert _derived(event, derive.CONTENTS) == expected
 
 
 @pytest.mark.parametrize(
@@ -147,7 +152,7 @@ def test_contents(event: dict[str, Any], expected: list[dict[str, Any]] | None) 
     ],
 )
 def test_content_ids(event: dict[str, Any], expected: list[Any] | None) -> None:
-    assert derive.content_ids(event) == expected
+    assert _derived(event, derive.CONTENT_IDS) == expected
 
 
 @pytest.mark.parametrize(
@@ -163,7 +168,7 @@ def test_content_ids(event: dict[str, Any], expected: list[Any] | None) -> None:
     ],
 )
 def test_num_items(event: dict[str, Any], expected: int | None) -> None:
-    assert derive.num_items(event) == expected
+    assert _derived(event, derive.NUM_ITEMS) == expected
 
 
 @pytest.mark.parametrize(
@@ -201,7 +206,7 @@ def test_num_items(event: dict[str, Any], expected: int | None) -> None:
     ],
 )
 def test_items_value(event: dict[str, Any], expected: Decimal | None) -> None:
-    found = derive.items_value(event)
+    found = _derived(event, derive.ITEMS_VALUE)
     # The amount matters, whether it comes back as a Decimal or a decimal string.
     assert (None if found is None else Decimal(str(found))) == expected
 
@@ -235,9 +240,7 @@ def test_items_value(event: dict[str, Any], expected: Decimal | None) -> None:
     ],
 )
 def test_single_item(key: str, event: dict[str, Any], expected: Any) -> None:
-    derivation = derive.single_item(key)
-    assert derivation(event) == expected
-    assert derivation.__name__ == f"single_item_{key}"
+    assert _derived(event, derive.single_item(key)) == expected
 
 
 @pytest.mark.parametrize(
@@ -280,23 +283,32 @@ def test_single_item(key: str, event: dict[str, Any], expected: Any) -> None:
     ],
 )
 def test_epik_param(event: dict[str, Any], expected: str | None) -> None:
-    derivation = derive.epik_param("page_location")
-    assert derivation(event) == expected
-    assert derivation.__name__ == "epik_from_page_location"
+    assert _derived(event, derive.epik_param("page_location")) == expected
 
 
 def test_epik_param_reads_the_url_key_it_was_given() -> None:
     event = {"page_location": "https://a.example/?epik=loc", "page_referrer": "https://b.example/?epik=ref"}
-    assert derive.epik_param("page_referrer")(event) == "ref"
+    assert _derived(event, derive.epik_param("page_referrer")) == "ref"
 
 
 def test_derivations_do_not_change_the_event() -> None:
     event = copy.deepcopy(TWO_ITEMS) | {"page_location": "https://a.example/?epik=x"}
     before = copy.deepcopy(event)
-    derive.contents(event)
-    derive.content_ids(event)
-    derive.num_items(event)
-    derive.items_value(event)
-    derive.single_item("item_name")(event)
-    derive.epik_param("page_location")(event)
+    derive.values(event)
     assert event == before
+
+
+def test_an_event_without_items_or_urls_derives_nothing() -> None:
+    assert derive.values({"event_name": "page_view", "value": 3}) == {}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: derive.single_item("item_variant"), id="an item attribute not offered"),
+        pytest.param(lambda: derive.epik_param("page_title"), id="a URL key not read for epik"),
+    ],
+)
+def test_a_source_naming_nothing_derived_is_refused_when_the_table_is_built(make: Any) -> None:
+    with pytest.raises(ValueError, match="is not one of"):
+        make()

@@ -96,6 +96,8 @@ def test_gender(raw: str, expected: str | None) -> None:
         pytest.param("1990-05-17T23:30:00.000-05:00", "19900517", id="the date is never shifted to UTC"),
         pytest.param(" 1990-05-17 ", "19900517", id="surrounding spaces are trimmed"),
         pytest.param("2000-02-29", "20000229", id="a leap day in a leap year is real"),
+        pytest.param("0999-01-02", "09990102", id="a year before 1000 keeps its four digits"),
+        pytest.param("02.01.0999", "09990102", id="a dotted date before 1000 keeps its four digits"),
         pytest.param("1900-02-29", None, id="a leap day in a century year is not real"),
         pytest.param("1990-02-30", None, id="February 30 is not real"),
         pytest.param("1990-13-01", None, id="month 13 is not real"),

@@ -149,6 +149,16 @@ def test_resolve_without_overrides_returns_the_base(event: dict[str, Any]) -> No
             "app_ios",
             id="the nested form wins over the flattened key",
         ),
+        pytest.param(
+            {"pinterest": {"action_source": None}, "pinterest_action_source": "offline"},
+            "offline",
+            id="a null nested option falls back to the flattened key",
+        ),
+        pytest.param(
+            {"pinterest": [{"action_source": "app_ios"}]},
+            "app_ios",
+            id="a pinterest list is read through its first object, like any path",
+        ),
     ],
 )
 def test_resolve_reads_flattened_keys(event: dict[str, Any], expected: str) -> None:

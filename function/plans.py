@@ -1,0 +1,63 @@
+"""Which field rows, and which of their sources, an event can fill: read off the event's shape.
+
+A path source can only hold a value when the event has its first key or its flattened alias, a
+derived source when it was derived, an override when the event carries the `pinterest` section
+or the flattened key. A tag sends events of the same shape again and again, so the plan is
+worked out once per shape and the build reads nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from function.derive import Derived
+from function.fields import FIELDS, OVERRIDE_PREFIX, Field, Source
+from function.parse import RESERVED
+from function.paths import Path
+
+# Shapes remembered; a deployment's tags send a handful, a hostile caller churns them harmlessly.
+_CACHED_SHAPES = 512
+# Override section object (`pinterest.user_data`) → its section name.
+_SECTIONS = tuple((Path(prefix.rstrip(".")), section) for section, prefix in OVERRIDE_PREFIX.items())
+_NO_SECTIONS = (False,) * len(_SECTIONS)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row to fill: the sources worth reading, in table order, and whether an override may be given."""
+
+    row: Field
+    sources: tuple[Source, ...]
+    may_override: bool
+
+
+def plan(event: Mapping[str, Any], derived: Mapping[str, Any]) -> tuple[Step, ...]:
+    """The rows this event can fill, in table order."""
+    if RESERVED in event:
+        sections = tuple(path.read(event) is not None for path, _ in _SECTIONS)
+    else:
+        sections = _NO_SECTIONS
+    return _plan(tuple(event), tuple(derived), sections)
+
+
+@lru_cache(maxsize=_CACHED_SHAPES)
+def _plan(keys: tuple[str, ...], derived: tuple[str, ...], sections: tuple[bool, ...]) -> tuple[Step, ...]:
+    present, computed = frozenset(keys), frozenset(derived)
+    overridden = {section for (_, section), given in zip(_SECTIONS, sections, strict=True) if given}
+    steps = []
+    for row in FIELDS:
+        sources = tuple(source for source in row.sources if _can_hold(source, present, computed))
+        may_override = row.section in overridden or row.override.flat in present
+        if sources or may_override:
+            steps.append(Step(row, sources, may_override))
+    return tuple(steps)
+
+
+def _can_hold(source: Source, keys: frozenset[str], derived: frozenset[str]) -> bool:
+    """Whether the source can give a value: Path.read finds nothing without one of its top-level keys."""
+    if isinstance(source, Derived):
+        return source.name in derived
+    return source.parts[0] in keys or (source.has_flat and source.flat in keys)
