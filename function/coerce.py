@@ -40,6 +40,11 @@ def is_empty(value: object) -> bool:
 
 def parse_number(value: object) -> Decimal:
     """A finite JSON number or plain decimal string as a Decimal; floats read as a person typed them."""
+    if type(value) is str:  # prices usually come as strings (hot path)
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
+            return Decimal(text)
+        raise ValueError("must be a number such as 12 or 12.5")
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
     if isinstance(value, int):

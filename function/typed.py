@@ -59,7 +59,7 @@ def contents(value: Any) -> list[dict[str, Any]] | None:
     """Pinterest `contents`: objects with only the allowed keys; quantity defaults to 1."""
     found = []
     for index, item in enumerate(coerce.to_json_list(value) or ()):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # the ABC check is slow (hot path)
             raise ValueError(f"[{index}] must be an object")
         content = {}
         for key, normalize in _CONTENT_KEYS.items():
