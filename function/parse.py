@@ -22,12 +22,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every request: json.loads with an option builds a new decoder and scanner per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def load_json(body: bytes) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity, no unpaired surrogate escapes, bounded size and depth."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        document = _DECODER.decode(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("body is not valid UTF-8") from None
     except RecursionError:
