@@ -33,14 +33,16 @@ ITEMS_VALUE = Derived("items_value")
 # Where GA4 keeps the items: `items`, else the GTM data-layer `ecommerce.items`.
 _ITEM_SOURCES = (Path("items"), Path("ecommerce.items"))
 
-# Pinterest `contents` key → GA4 item keys, first non-empty wins (quantity: see `_quantity`).
-_CONTENT_FROM_ITEM = {
-    "id": ("item_id", "id"),
-    "item_price": ("price",),
-    "item_name": ("item_name",),
-    "item_brand": ("item_brand",),
-    "item_category": ("item_category",),
-}
+# Pinterest `contents` key ← GA4 item key, in order: the first non-empty value of a key wins
+# (id: item_id, else id). Quantity: see `_quantity`.
+_CONTENT_FROM_ITEM = (
+    ("id", "item_id"),
+    ("id", "id"),
+    ("item_price", "price"),
+    ("item_name", "item_name"),
+    ("item_brand", "item_brand"),
+    ("item_category", "item_category"),
+)
 # GA4 item attributes offered when the event has exactly one item.
 _SINGLE_ITEM_KEYS = ("item_name", "item_category", "item_brand")
 # Event URLs whose `epik` query parameter is Pinterest's click id.
@@ -88,9 +90,9 @@ def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
     total, priced, total_usable = Decimal(0), False, True
     for item in found:
         content: dict[str, Any] = {}
-        for pinterest_key, ga4_keys in _CONTENT_FROM_ITEM.items():
-            value = _first(item, ga4_keys)
-            if value is not None:
+        for pinterest_key, ga4_key in _CONTENT_FROM_ITEM:
+            value = item.get(ga4_key)
+            if value is not None and pinterest_key not in content and not coerce.is_empty(value):
                 content[pinterest_key] = value
         quantity = content["quantity"] = _quantity(item)
         contents.append(content)
@@ -115,15 +117,6 @@ def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
             if value is not None:
                 result[f"single_item.{key}"] = value
     return result
-
-
-def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    """The first non-empty value of `keys` in the item, or None."""
-    for key in keys:
-        value = item.get(key)
-        if value is not None and not coerce.is_empty(value):
-            return value
-    return None
 
 
 def _quantity(item: Mapping[str, Any]) -> int:
