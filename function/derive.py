@@ -43,33 +43,33 @@ _CONTENT_FROM_ITEM = (
     ("item_brand", "item_brand"),
     ("item_category", "item_category"),
 )
-# GA4 item attributes offered when the event has exactly one item.
-_SINGLE_ITEM_KEYS = ("item_name", "item_category", "item_brand")
-# Event URLs whose `epik` query parameter is Pinterest's click id.
-_EPIK_URLS = ("page_location", "page_referrer")
+# GA4 item attributes offered when the event has exactly one item → their derived names.
+_SINGLE_ITEM = {key: f"single_item.{key}" for key in ("item_name", "item_category", "item_brand")}
+# Event URLs whose `epik` query parameter is Pinterest's click id → their derived names.
+_EPIK = {url_key: f"epik.{url_key}" for url_key in ("page_location", "page_referrer")}
 
 
 def single_item(key: str) -> Derived:
     """A GA4 item attribute, taken only when the event has exactly one item."""
-    if key not in _SINGLE_ITEM_KEYS:
-        raise ValueError(f"{key} is not one of the single-item attributes {_SINGLE_ITEM_KEYS}")
-    return Derived(f"single_item.{key}")
+    if key not in _SINGLE_ITEM:
+        raise ValueError(f"{key} is not one of the single-item attributes {tuple(_SINGLE_ITEM)}")
+    return Derived(_SINGLE_ITEM[key])
 
 
 def epik_param(url_key: str) -> Derived:
     """Pinterest's click id from the `epik` query parameter of a URL in the event."""
-    if url_key not in _EPIK_URLS:
-        raise ValueError(f"{url_key} is not one of the URLs read for epik {_EPIK_URLS}")
-    return Derived(f"epik.{url_key}")
+    if url_key not in _EPIK:
+        raise ValueError(f"{url_key} is not one of the URLs read for epik {tuple(_EPIK)}")
+    return Derived(_EPIK[url_key])
 
 
 def values(event: Event) -> dict[str, Any]:
     """Every derived value the event has, by `Derived.name`; absent ones are left out."""
     found = _from_items(items(event))
-    for url_key in _EPIK_URLS:
+    for url_key, name in _EPIK.items():
         click_id = _epik(event.get(url_key))
         if click_id is not None:
-            found[f"epik.{url_key}"] = click_id
+            found[name] = click_id
     return found
 
 
@@ -112,10 +112,10 @@ def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
     if priced and total_usable:
         result[ITEMS_VALUE.name] = coerce.format_decimal(total)
     if len(found) == 1:
-        for key in _SINGLE_ITEM_KEYS:
+        for key, name in _SINGLE_ITEM.items():
             value = found[0].get(key)
             if value is not None:
-                result[f"single_item.{key}"] = value
+                result[name] = value
     return result
 
 
