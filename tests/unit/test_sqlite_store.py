@@ -6,11 +6,15 @@ import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from function import sqlite_store
 from function.journal import EventRecord
 from function.log_query import LogQuery
 from function.log_rows import InstanceFacts, build_row, row_id
-from function.log_schema import COLUMNS
+from function.log_schema import COLUMNS, to_wire
 from function.log_store import PendingRow
 from function.sqlite_store import SqliteStore
 
@@ -86,3 +90,12 @@ def test_replayable_is_the_last_row_of_events_that_ended_failed_or_dropped(tmp_p
     found = {r["event_id"]: (r["outcome"], r["last_attempt"]) for r in store.replayable(LogQuery(since()))}
     assert found == {"failed": ("failed", 2), "dropped": ("dropped", 1)}
     assert [r["event_id"] for r in store.replayable(LogQuery(since(), event_id="dropped"))] == ["dropped"]
+
+
+def test_a_row_is_converted_once_not_once_per_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # to_wire serialises the JSON columns, the costly part of an insert
+    calls: list[Any] = []
+    monkeypatch.setattr(sqlite_store, "to_wire", lambda row: calls.append(row) or to_wire(row))
+    rows = [pending(attempt(f"E{n}", "delivered", 1), 0) for n in range(3)]
+    SqliteStore(str(tmp_path / "log.sqlite3")).insert(rows)
+    assert calls == [row.row for row in rows]
