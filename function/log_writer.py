@@ -61,11 +61,15 @@ class LogWriter:
             room = 0 if self._closing else max(self._buffer_max - len(self._rows), 0)
             taken, overflow = rows[:room], rows[room:]
             if taken:
-                if not self._rows:
+                was_empty = not self._rows
+                if was_empty:
                     self._oldest = self._clock()
                 self._rows.extend(taken)
                 self._worker.ensure_started()
-                self._cond.notify()
+                # Wake the thread only when it must: to time a new oldest row, or for a full batch.
+                # Waking it for every row cost each request a thread switch for nothing.
+                if was_empty or len(self._rows) >= self._batch_max:
+                    self._cond.notify()
         why = "log writer closed" if self._closing else "log buffer full"
         self._to_console(overflow, why)
 

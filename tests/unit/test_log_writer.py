@@ -87,6 +87,33 @@ def test_rows_leave_once_the_oldest_has_waited_the_flush_interval() -> None:
     log_writer.close()
 
 
+def test_a_full_batch_leaves_without_waiting_for_the_flush_interval() -> None:
+    store, stream = FakeStore(), io.StringIO()
+    log_writer = writer(store, stream, batch_max=5)
+    log_writer.submit(rows(1))
+    for row in rows(4, "f"):
+        log_writer.submit([row])
+    assert wait_until(lambda: len(store.stored) == 5)
+    log_writer.close()
+
+
+def test_rows_that_make_no_batch_due_do_not_wake_the_thread() -> None:
+    # a wake-up per row cost every request a thread switch under load
+    store, stream = FakeStore(), io.StringIO()
+    log_writer = writer(store, stream)
+    looks: list[int] = []
+    take = log_writer._take
+    log_writer._take = lambda: looks.append(1) or take()  # type: ignore[method-assign]
+    log_writer.submit(rows(1))
+    assert wait_until(lambda: len(looks) == 1)
+    for row in rows(50, "f"):
+        log_writer.submit([row])
+    time.sleep(0.2)
+    assert (len(looks), store.calls) == (1, [])
+    log_writer.close()
+    assert len(store.stored) == 51
+
+
 def test_a_store_that_is_down_is_retried_with_the_same_row_ids() -> None:
     store, stream = FakeStore("down", "down", "ok"), io.StringIO()
     log_writer = writer(store, stream)
