@@ -51,7 +51,7 @@ class PinterestClient:
         self._api_url = api_url
         self._connect_timeout = CONNECT_TIMEOUT_S
         self._read_timeout = timeout_s
-        self._session = session or _pooled_session(pool_size)
+        self._session = session or _pooled_session(api_url, pool_size)
 
     def url(self, ad_account_id: str) -> str:
         return events_url(self._api_url, ad_account_id)
@@ -80,12 +80,22 @@ class PinterestClient:
         return Answer(response.status_code, _body(response), _kept_headers(response.headers), latency_ms)
 
 
-def _pooled_session(pool_size: int) -> requests.Session:
-    """One session for the instance, its pool sized to the request concurrency."""
+def _pooled_session(api_url: str, pool_size: int) -> requests.Session:
+    """One session for the instance, its pool sized to the request concurrency, the environment read once.
+
+    requests reads the proxy variables, NO_PROXY, REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE and ~/.netrc
+    again on every call (a quarter of a call's CPU). Every call goes to `api_url`'s host, so what
+    the environment says for it is settled here and pinned on the session. netrc is left out: an
+    entry for the host would replace our bearer token with its Basic credentials.
+    """
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    environment = session.merge_environment_settings(api_url, {}, None, None, None)
+    session.proxies.update(environment["proxies"])
+    session.verify = environment["verify"]
+    session.trust_env = False
     return session
 
 

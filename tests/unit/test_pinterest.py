@@ -1,0 +1,118 @@
+"""The Pinterest client: what it reads from the environment, and when."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import requests
+
+from function import pinterest
+from function.pinterest import PinterestClient
+from function.sandbox.server import Sandbox, start_sandbox
+
+TOKEN = "client-test-token"
+ACCOUNT = "549000000001"
+EVENT = {"event_name": "lead", "action_source": "web", "event_time": int(time.time()), "event_id": "e-1",
+         "user_data": {"em": ["b" * 64]}}
+# Every variable requests consults besides netrc; each test starts without them.
+_ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_or_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with start_sandbox(token=TOKEN) as running:
+        yield running
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy stand-in: records the absolute URL asked for, answers as Pinterest would."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append(self.path)
+        body = json.dumps({"events": [{"status": "processed"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    _Proxy.seen.clear()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Proxy.seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_egress_proxy_set_at_start_carries_every_call(proxy: tuple[str, list[str]],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy_url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    client = PinterestClient("http://pinterest.invalid/v5", 5.0)
+    for _ in range(2):
+        answer = client.send(ACCOUNT, [EVENT], test=False, token=TOKEN)
+        assert answer.status_code == 200
+    assert seen == [f"http://pinterest.invalid/v5/ad_accounts/{ACCOUNT}/events"] * 2
+
+
+def test_no_proxy_for_the_host_sends_directly(sandbox: Sandbox, proxy: tuple[str, list[str]],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy_url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
+    assert (answer.status_code, seen, sandbox.recorder.stats()["calls"]) == (200, [], 1)
+
+
+def test_a_ca_bundle_named_at_start_verifies_the_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    assert pinterest._pooled_session("https://api.pinterest.com/v5", 2).verify == "/etc/ssl/bundle.pem"
+    monkeypatch.delenv("CURL_CA_BUNDLE")
+    assert pinterest._pooled_session("https://api.pinterest.com/v5", 2).verify is True
+
+
+def test_calls_do_not_read_the_environment_again(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests' per-call proxy and netrc lookups were a quarter of a call's CPU
+    client = PinterestClient(sandbox.url, 5.0)
+
+    def looked_up(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the environment was read during a call")
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", looked_up)
+    monkeypatch.setattr(requests.sessions, "get_netrc_auth", looked_up)
+    monkeypatch.setattr(requests.sessions, "resolve_proxies", looked_up)
+    assert client.send(ACCOUNT, [EVENT], test=True, token=TOKEN).status_code == 200
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_token(sandbox: Sandbox, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password other\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
+    assert answer.status_code == 200
