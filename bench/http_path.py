@@ -1,7 +1,10 @@
 """Benchmarks 2, 3 and 5: the real server over HTTP on loopback, against a bare function.
 
 2. HTTP path: requests/s and p50/p99 latency of `pinterest_capi` (awaited, one event per request,
-   delivered to the sandbox) against `bench/bare_function.py` (parse the JSON, return it).
+   delivered to the sandbox) against `bench/bare_function.py` (parse the JSON, return it), the
+   issue's baseline; and, second, against `bench/bare_forward.py` (parse, make the one outbound
+   call to the sandbox, return its answer), to tell the cost of that exchange on shared cores
+   from the gateway's own overhead.
 3. Optimistic delivery: events/s accepted (202) and Pinterest calls per 1,000 events, against
    awaited delivery's one call per event measured in the same run.
 5. Memory: peak RSS (VmHWM) of the gunicorn worker under the HTTP-path load.
@@ -17,7 +20,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from bench import workload
+from bench import datapath, workload
 from bench.common import (
     CALLER_KEY,
     ROOT,
@@ -39,6 +42,7 @@ class HttpRun:
     """One repetition's figures."""
 
     bare: LoadResult
+    forward: LoadResult
     ours: LoadResult
     bare_rss_mb: float
     ours_rss_mb: float
@@ -58,31 +62,43 @@ class OptimisticRun:
         return self.calls / self.events * 1000
 
 
-def _start_pair(sandbox: SandboxProcess, rep: int) -> tuple[ServerProcess, ServerProcess]:
+def _start_servers(sandbox: SandboxProcess, rep: int) -> tuple[ServerProcess, ServerProcess, ServerProcess]:
     where = workdir(f"http-{rep}-")
+    env = gateway_env(sandbox, where)
     bare = start_server("bare", ROOT / "bench" / "bare_function.py", {}, where / "bare.log")
-    ours = start_server("pinterest_capi", ROOT / "main.py", gateway_env(sandbox, where), where / "ours.log")
-    return bare, ours
+    forward = start_server("bare_forward", ROOT / "bench" / "bare_forward.py", env, where / "forward.log")
+    ours = start_server("pinterest_capi", ROOT / "main.py", env, where / "ours.log")
+    return bare, forward, ours
+
+
+def _built(bodies: list[bytes]) -> list[bytes]:
+    """The forwarder's bodies: the same events as Pinterest events, built here beforehand (untimed)."""
+    return [json.dumps(payload).encode() for payload in datapath.built_payloads(bodies)]
 
 
 def http_run(sandbox: SandboxProcess, rep: int, requests: int, concurrency: int) -> HttpRun:
-    """Fresh bare and awaited servers; a warm-up, then `requests` single events to each."""
-    bare, ours = _start_pair(sandbox, rep)
+    """Fresh bare, forwarding and awaited servers; a warm-up, then `requests` single events to each."""
+    bare, forward, ours = _start_servers(sandbox, rep)
     try:
         warm = workload.bodies(WARMUP, start=10_000_000)
         load(bare.port, warm, concurrency=concurrency)
+        load(forward.port, _built(warm), concurrency=concurrency)
         load(ours.port, warm, concurrency=concurrency, headers=AUTH)
         bodies = workload.bodies(requests, start=rep * requests)
+        forward_bodies = _built(bodies)
         bare_result = load(bare.port, bodies, concurrency=concurrency)
+        forward_result = load(forward.port, forward_bodies, concurrency=concurrency)
         sandbox.reset()
         ours_result = load(ours.port, bodies, concurrency=concurrency, headers=AUTH, keep_bodies=True)
         calls = sandbox.stats()["calls"]
         _check_sent(ours_result, requests)
         assert bare_result.statuses == {200: requests}, bare_result.statuses
-        return HttpRun(bare_result, ours_result, bare.peak_rss_mb(), ours.peak_rss_mb(),
+        assert forward_result.statuses == {200: requests}, forward_result.statuses  # Pinterest took them
+        return HttpRun(bare_result, forward_result, ours_result, bare.peak_rss_mb(), ours.peak_rss_mb(),
                        calls / requests * 1000)
     finally:
         bare.stop()
+        forward.stop()
         ours.stop()
         shutil.rmtree(bare.log_path.parent, ignore_errors=True)
 
