@@ -23,6 +23,9 @@ EVENT = {"event_name": "lead", "action_source": "web", "event_time": int(time.ti
          "user_data": {"em": ["b" * 64]}}
 # Every variable requests consults besides netrc; each test starts without them.
 _ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# What the recording server saw per call: request target, headers in order, body.
+Seen = list[tuple[str, list[tuple[str, str]], bytes]]
+Recording = tuple[str, Seen]  # its base URL, and what it saw
 
 
 @pytest.fixture(autouse=True)
@@ -38,50 +41,81 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    """A forward proxy stand-in: records the absolute URL asked for, answers as Pinterest would."""
+class _Recording(BaseHTTPRequestHandler):
+    """Pinterest, or a forward proxy, stood in: records what it was asked, answers with a cookie."""
 
-    seen: ClassVar[list[str]] = []
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[Seen] = []
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.seen.append(self.path)
-        body = json.dumps({"events": [{"status": "processed"}]}).encode()
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append((self.path, list(self.headers.items()), body))
+        answer = json.dumps({"events": [{"status": "processed"}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "session=1; Path=/")
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(answer)
 
     def log_message(self, *args: object) -> None:
         """Quiet."""
 
 
 @pytest.fixture
-def proxy() -> Iterator[tuple[str, list[str]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    _Proxy.seen.clear()
+def recording() -> Iterator[Recording]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
+    _Recording.seen.clear()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Proxy.seen
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recording.seen
     server.shutdown()
     server.server_close()
 
 
-def test_an_egress_proxy_set_at_start_carries_every_call(proxy: tuple[str, list[str]],
+def test_a_call_carries_the_session_headers_ours_the_flag_and_earlier_cookies(recording: Recording) -> None:
+    url, seen = recording
+    client = PinterestClient(f"{url}/v5", 5.0)
+    for test in (True, False):
+        assert client.send(ACCOUNT, [EVENT], test=test, token=TOKEN).status_code == 200
+    (first_path, first, body), (second_path, second, _) = seen
+    assert (first_path, second_path) == (f"/v5/ad_accounts/{ACCOUNT}/events?test=true",
+                                         f"/v5/ad_accounts/{ACCOUNT}/events")
+    assert [name for name, _ in first] == ["Host", "User-Agent", "Accept-Encoding", "Accept", "Connection",
+                                           "Authorization", "Content-Type", "Content-Length"]
+    headers = dict(first)
+    assert headers["User-Agent"] == f"python-requests/{requests.__version__}"
+    assert (headers["Authorization"], headers["Content-Type"]) == (f"Bearer {TOKEN}", "application/json")
+    assert json.loads(body) == {"data": [EVENT]}
+    assert ("Cookie", "session=1") in second
+
+
+def test_a_call_does_not_merge_the_session_settings_again(sandbox: Sandbox,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # merging auth, params, hooks we never set was a fifth of a call's CPU
+    client = PinterestClient(sandbox.url, 5.0)
+
+    def merged(*args: object, **kwargs: object) -> None:
+        raise AssertionError("session settings merged during a call")
+
+    monkeypatch.setattr(requests.sessions, "merge_setting", merged)
+    assert client.send(ACCOUNT, [EVENT], test=True, token=TOKEN).status_code == 200
+
+
+def test_an_egress_proxy_set_at_start_carries_every_call(recording: Recording,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    proxy_url, seen = proxy
+    proxy_url, seen = recording
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     client = PinterestClient("http://pinterest.invalid/v5", 5.0)
     for _ in range(2):
         answer = client.send(ACCOUNT, [EVENT], test=False, token=TOKEN)
         assert answer.status_code == 200
-    assert seen == [f"http://pinterest.invalid/v5/ad_accounts/{ACCOUNT}/events"] * 2
+    assert [path for path, _, _ in seen] == [f"http://pinterest.invalid/v5/ad_accounts/{ACCOUNT}/events"] * 2
 
 
-def test_no_proxy_for_the_host_sends_directly(sandbox: Sandbox, proxy: tuple[str, list[str]],
+def test_no_proxy_for_the_host_sends_directly(sandbox: Sandbox, recording: Recording,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    proxy_url, seen = proxy
+    proxy_url, seen = recording
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
