@@ -3,7 +3,8 @@
 A path source can only hold a value when the event has its first key or its flattened alias, a
 derived source when it was derived, an override when the event carries the `pinterest` section
 or the flattened key. A tag sends events of the same shape again and again, so the plan is
-worked out once per shape and the build reads nothing else.
+worked out once per shape and the build reads nothing else. A shape is told by the keys the
+table can read, never by the event's other keys: the cache holds no caller-chosen strings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ _SECTIONS = tuple((Path(prefix.rstrip(".")), section) for section, prefix in OVE
 _NO_SECTIONS = (False,) * len(_SECTIONS)
 
 
+def _top_level_keys(source: Path) -> tuple[str, ...]:
+    """The event keys a path reads: its first part, and its flattened alias when it has one."""
+    return (source.parts[0], source.flat) if source.has_flat else (source.parts[0],)
+
+
+# Every top-level key a source or an override can read: a plan depends on these alone.
+_READ_KEYS = frozenset(
+    [key for row in FIELDS for source in row.sources if isinstance(source, Path)
+     for key in _top_level_keys(source)]
+    + [row.override.flat for row in FIELDS]
+)
+
+
 @dataclass(frozen=True)
 class Step:
     """One row to fill: the sources worth reading, in table order, and whether an override may be given."""
@@ -40,12 +54,11 @@ def plan(event: Mapping[str, Any], derived: Mapping[str, Any]) -> tuple[Step, ..
         sections = tuple(path.read(event) is not None for path, _ in _SECTIONS)
     else:
         sections = _NO_SECTIONS
-    return _plan(tuple(event), tuple(derived), sections)
+    return _plan(_READ_KEYS.intersection(event), frozenset(derived), sections)
 
 
 @lru_cache(maxsize=_CACHED_SHAPES)
-def _plan(keys: tuple[str, ...], derived: tuple[str, ...], sections: tuple[bool, ...]) -> tuple[Step, ...]:
-    present, computed = frozenset(keys), frozenset(derived)
+def _plan(present: frozenset[str], computed: frozenset[str], sections: tuple[bool, ...]) -> tuple[Step, ...]:
     overridden = {section for (_, section), given in zip(_SECTIONS, sections, strict=True) if given}
     steps = []
     for row in FIELDS:
@@ -60,4 +73,4 @@ def _can_hold(source: Source, keys: frozenset[str], derived: frozenset[str]) -> 
     """Whether the source can give a value: Path.read finds nothing without one of its top-level keys."""
     if isinstance(source, Derived):
         return source.name in derived
-    return source.parts[0] in keys or (source.has_flat and source.flat in keys)
+    return any(key in keys for key in _top_level_keys(source))

@@ -71,8 +71,19 @@ def test_steps_keep_the_table_order() -> None:
 
 def test_events_of_one_shape_share_one_plan() -> None:
     first = plans.plan({"email": "a@b.co", "value": 1}, {})
-    second = plans.plan({"email": "c@d.co", "value": 2}, {})
+    second = plans.plan({"value": 2, "email": "c@d.co"}, {})
     assert first is second
+
+
+def test_keys_the_table_never_reads_do_not_make_a_new_shape() -> None:
+    # The cache is keyed by the keys the table reads: a caller's own keys (any number, any
+    # length) are never held by it.
+    plans.plan({"email": "a@b.co"}, {})
+    before = plans._plan.cache_info()
+    for n in range(50):
+        plans.plan({"email": "a@b.co", f"client-key-{n}-" + "x" * 1000: n}, {})
+    after = plans._plan.cache_info()
+    assert (after.misses, after.currsize) == (before.misses, before.currsize)
 
 
 # Every key a source or an override can read, nested and flattened, with values of every kind.
