@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint venv clean bench fuzz soak
+.PHONY: dev test lint venv clean bench bench-instructions fuzz soak
 
 venv: $(STAMP)
 
@@ -42,6 +42,7 @@ dev: $(STAMP)
 
 # make bench: the benchmarks (bench/run.py) in their own venv .venv-bench: the runtime requirements,
 # a profiler, and Pinterest's SDK as the baseline (--no-deps: see bench/requirements-sdk.txt).
+# make bench-instructions: benchmarks 1 and 4 counted in CPU instructions with valgrind (noise-free).
 # make fuzz: the long fuzz profile (over 100,000 inputs; `make test` runs the fast one).
 # make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway.
 BENCH_REQS := requirements.txt bench/requirements.txt bench/requirements-sdk.txt
@@ -58,6 +59,9 @@ $(BENCH_STAMP): $(BENCH_REQS)
 
 bench: $(BENCH_STAMP)
 	.venv-bench/bin/python -m bench.run
+
+bench-instructions: $(BENCH_STAMP)
+	.venv-bench/bin/python -m bench.instructions
 
 fuzz: $(STAMP)
 	FUZZ_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q --hypothesis-show-statistics -p no:cacheprovider

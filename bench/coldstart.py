@@ -22,7 +22,7 @@ from bench.common import CALLER_KEY, ROOT, SandboxProcess, gateway_env, sample, 
 LAZY_MODULES = ("google.cloud.bigquery", "google.cloud.secretmanager", "google.cloud.secretmanager_v1",
                 "grpc", "google.api_core")
 
-_OURS = """
+OURS_CODE = """
 import json, sys, time
 t0 = time.perf_counter()
 import flask
@@ -38,7 +38,7 @@ print(json.dumps({"import_s": t_import - t0, "first_s": t_first - t0,
                   "loaded": sorted(m for m in sys.argv[3].split(",") if m in sys.modules)}))
 """
 
-_BARE = """
+BARE_CODE = """
 import json, sys, time
 t0 = time.perf_counter()
 import flask
@@ -72,8 +72,8 @@ def measure(sandbox: SandboxProcess, repetitions: int = 5) -> dict:
     ours, bare = [], []
     try:
         for _ in range(repetitions):
-            ours.append(_child(_OURS, env, body))
-            bare.append(_child(_BARE, None, body))
+            ours.append(_child(OURS_CODE, env, body))
+            bare.append(_child(BARE_CODE, None, body))
     finally:
         shutil.rmtree(where, ignore_errors=True)
     loaded = sorted({module for run in ours for module in run["loaded"]})

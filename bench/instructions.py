@@ -1,0 +1,99 @@
+"""Benchmarks 1 and 4 counted in CPU instructions (valgrind's callgrind), which machine noise cannot move.
+
+The timed benchmarks are ratios on a shared, noisy machine; instruction counts are repeatable
+for the same code and inputs, so they tell whether a change made the work smaller. Each figure
+is the difference between a run that does the work N times and one that only sets it up,
+divided by the number of events. `python -m bench.instructions` (needs valgrind; about two
+minutes) prints the table; nothing is asserted about the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from bench import coldstart, workload
+from bench.common import CALLER_KEY, ROOT, gateway_env, start_sandbox_process, workdir
+
+EVENTS = 300
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+# Sets up a builder and argv[3] bodies of the mix (or of one kind), then builds them argv[2] times.
+_DATA_PATH = """
+import json, sys
+from bench import datapath, workload
+kind, passes, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if kind in ("mix", "sdk"):
+    bodies = workload.bodies(n)
+else:
+    bodies = [json.dumps(getattr(workload, kind)(i)).encode() for i in range(n)]
+if kind == "sdk":
+    build = datapath.sdk_builder()
+    inputs = [datapath.sdk_inputs(p) for p in datapath.built_payloads(bodies)]
+else:
+    build = datapath.our_builder()
+    inputs = bodies
+for item in inputs[:30]:
+    build(item)
+for _ in range(passes):
+    for item in inputs:
+        build(item)
+"""
+
+
+def _instructions(args: list[str], env: dict[str, str] | None = None) -> int:
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    found = _COLLECTED.search(out.stderr)
+    if out.returncode != 0 or not found:
+        raise RuntimeError(f"callgrind run failed: {out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def per_event(kind: str) -> int:
+    """Instructions per event built: `kind` is a workload kind, "mix", or "sdk" (the SDK on the mix)."""
+    code = [sys.executable, "-c", _DATA_PATH, kind]
+    setup = _instructions([*code, "0", str(EVENTS)])
+    work = _instructions([*code, "1", str(EVENTS)])
+    return (work - setup) // EVENTS
+
+
+def cold_start() -> tuple[int, int]:
+    """Instructions of a fresh process: ours (import main, first request) and bare Flask's."""
+    sandbox = start_sandbox_process()
+    where = workdir("instructions-")
+    try:
+        env = {**os.environ, **gateway_env(sandbox, where)}
+        body = json.dumps(workload.event(1))
+        lazy = ",".join(coldstart.LAZY_MODULES)
+        ours = _instructions([sys.executable, "-c", coldstart.OURS_CODE, body, CALLER_KEY, lazy], env)
+        bare = _instructions([sys.executable, "-c", coldstart.BARE_CODE, body, CALLER_KEY, lazy])
+    finally:
+        sandbox.stop()
+        shutil.rmtree(where, ignore_errors=True)
+    return ours, bare
+
+
+def main() -> int:
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 1
+    rows = [(kind, per_event(kind)) for kind in ("mix", *workload.KINDS)]
+    sdk = per_event("sdk")
+    print("| Figure | Ours | Baseline | Ratio |\n| --- | --- | --- | --- |")
+    mix = rows[0][1]
+    print(f"| 1. Data path, instructions per event, mix | {mix:,} | SDK: {sdk:,} | {sdk / mix:.2f}× fewer |")
+    for kind, count in rows[1:]:
+        print(f"| 1. Data path, instructions per event, {kind} only | {count:,} | — | — |")
+    ours, bare = cold_start()
+    print(f"| 4. Cold start, instructions, import + first request | {ours:,} | bare flask: {bare:,} | "
+          f"{ours / bare:.2f}× more |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
