@@ -31,16 +31,20 @@ def is_empty(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        text = value.strip()  # lower() never shortens a string, so a long one is no placeholder
-        return len(text) <= _LONGEST_EMPTY_WORD and text.lower() in _EMPTY_WORDS
+        return _blank(value.strip())
     if isinstance(value, (list, dict)):  # a tuple: isinstance is slower with a union (hot path)
         return not value
     return False
 
 
+def _blank(text: str) -> bool:
+    """A trimmed text that is empty or a placeholder; lower() never shortens it, so a long one is not."""
+    return len(text) <= _LONGEST_EMPTY_WORD and text.lower() in _EMPTY_WORDS
+
+
 def parse_number(value: object) -> Decimal:
     """A finite JSON number or plain decimal string as a Decimal; floats read as a person typed them."""
-    if type(value) is str:  # prices usually come as strings (hot path)
+    if isinstance(value, str):  # first: prices usually come as strings (hot path)
         text = value.strip()
         if _NUMBER.fullmatch(text):
             return Decimal(text)
@@ -53,8 +57,6 @@ def parse_number(value: object) -> Decimal:
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
         return Decimal(str(value))
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return Decimal(value.strip())
     raise ValueError("must be a number such as 12 or 12.5")
 
 
@@ -68,13 +70,11 @@ def format_decimal(d: Decimal) -> str:
 
 def to_text(value: object) -> str | None:
     """A string (trimmed) or a number in plain notation; true/false, lists and objects are not text."""
-    if type(value) is str:  # the common case, checked without a second strip (hot path)
+    if isinstance(value, str):
         text = value.strip()
-        return None if len(text) <= _LONGEST_EMPTY_WORD and text.lower() in _EMPTY_WORDS else text
+        return None if _blank(text) else text
     if is_empty(value):
         return None
-    if isinstance(value, str):
-        return value.strip()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format_decimal(parse_number(value))
     raise ValueError("must be text or a number")
