@@ -18,8 +18,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# Tools of tests/terraform, one venv each (python-hcl2 and checkov both install a module hcl2).
-TOOL_STAMPS := .venv-hcl2/.installed .venv-checkov/.installed .venv-jsonschema/.installed
+# Tools of tests/terraform, one venv each (python-hcl2 and checkov both install a module hcl2;
+# the provider stand-in pins its own protobuf and grpcio).
+TOOL_STAMPS := .venv-hcl2/.installed .venv-checkov/.installed .venv-jsonschema/.installed \
+	.venv-standin/.installed
 
 .venv-%/.installed: tests/terraform/requirements-%.txt
 	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
