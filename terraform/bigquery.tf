@@ -46,10 +46,11 @@ resource "google_bigquery_table" "logs" {
   }
 }
 
-# Rows are streamed into this dataset's table only: no project-wide BigQuery role.
-resource "google_bigquery_dataset_iam_member" "log_writer" {
+# Rows are streamed into this one table: the grant is on the table, not the dataset or project.
+resource "google_bigquery_table_iam_member" "log_writer" {
   project    = var.project_id
-  dataset_id = google_bigquery_dataset.logs.dataset_id
+  dataset_id = google_bigquery_table.logs.dataset_id
+  table_id   = google_bigquery_table.logs.table_id
   role       = "roles/bigquery.dataEditor"
   member     = local.runtime_member
 }

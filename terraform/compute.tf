@@ -36,14 +36,16 @@ resource "google_cloudfunctions2_function" "main" {
 
     source {
       storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source.name
+        bucket = google_storage_bucket.source[0].name
+        object = google_storage_bucket_object.source[0].name
+        # A new generation per upload, so a code change alone redeploys the function.
+        generation = google_storage_bucket_object.source[0].generation
       }
     }
   }
 
   service_config {
-    service_account_email            = google_service_account.runtime.email
+    service_account_email            = local.runtime_email
     available_cpu                    = var.compute.cpu
     available_memory                 = var.compute.memory
     max_instance_request_concurrency = var.compute.concurrency
@@ -59,7 +61,7 @@ resource "google_cloudfunctions2_function" "main" {
   depends_on = [
     google_secret_manager_secret_iam_member.token,
     google_secret_manager_secret_iam_member.caller_keys,
-    google_bigquery_dataset_iam_member.log_writer,
+    google_bigquery_table_iam_member.log_writer,
     google_project_iam_member.log_writer,
   ]
 }
@@ -80,7 +82,7 @@ resource "google_cloud_run_v2_service" "main" {
   deletion_protection = var.deletion_protection
 
   template {
-    service_account                  = google_service_account.runtime.email
+    service_account                  = local.runtime_email
     max_instance_request_concurrency = var.compute.concurrency
     timeout                          = "${var.compute.timeout_seconds}s"
 
@@ -121,12 +123,14 @@ resource "google_cloud_run_v2_service" "main" {
   depends_on = [
     google_secret_manager_secret_iam_member.token,
     google_secret_manager_secret_iam_member.caller_keys,
-    google_bigquery_dataset_iam_member.log_writer,
+    google_bigquery_table_iam_member.log_writer,
     google_project_iam_member.log_writer,
   ]
 }
 
-# Invoker access on the Cloud Run service in both shapes, and on the function too for a function.
+# Invoker access on the Cloud Run service, in both shapes: a 2nd gen function is served by the
+# Cloud Run service of its name, whose run.invoker decides who may call it (cloudfunctions.invoker
+# governs 1st gen functions only).
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
   for_each = toset(local.invokers)
 
@@ -135,14 +139,4 @@ resource "google_cloud_run_v2_service_iam_member" "invoker" {
   name     = local.run_service_name
   role     = "roles/run.invoker"
   member   = each.value
-}
-
-resource "google_cloudfunctions2_function_iam_member" "invoker" {
-  for_each = toset(var.deploy_as == "function" ? local.invokers : [])
-
-  project        = var.project_id
-  location       = var.region
-  cloud_function = google_cloudfunctions2_function.main[0].name
-  role           = "roles/cloudfunctions.invoker"
-  member         = each.value
 }

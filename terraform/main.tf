@@ -11,6 +11,9 @@ locals {
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
+    # google_project_iam_member and google_project_service read the project through it; in a
+    # project where it is off, enable it first (README, Deployment: prerequisites).
+    "cloudresourcemanager.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
@@ -19,7 +22,10 @@ locals {
     "storage.googleapis.com",
   ]
 
-  runtime_member = "serviceAccount:${google_service_account.runtime.email}"
+  # The runtime account's email as Google forms it (a domain-scoped project "example.com:p" gives
+  # ...@p.example.com...), spelt from its own fields so that the plan shows every grant's member.
+  runtime_email  = "${google_service_account.runtime.account_id}@${join(".", reverse(split(":", google_service_account.runtime.project)))}.iam.gserviceaccount.com"
+  runtime_member = "serviceAccount:${local.runtime_email}"
 
   # Every setting the function reads (function/settings.py, except local-only ones), by variable.
   # A null value is sent as an empty string, which the function reads as unset: its own default
@@ -54,7 +60,7 @@ locals {
     LOG_SQLITE_PATH         = "none"
     GOOGLE_CLOUD_PROJECT    = var.project_id
     GATEWAY_AUTH            = var.caller_auth
-    GATEWAY_API_KEYS_SECRET = one(google_secret_manager_secret.caller_keys[*].id)
+    GATEWAY_API_KEYS_SECRET = one([for secret in google_secret_manager_secret.caller_keys : "projects/${secret.project}/secrets/${secret.secret_id}"])
   }
   env = { for name, value in local.settings : name => value == null ? "" : tostring(value) }
 }
@@ -84,4 +90,6 @@ resource "google_project_iam_member" "log_writer" {
   project = var.project_id
   role    = "roles/logging.logWriter"
   member  = local.runtime_member
+
+  depends_on = [google_project_service.main]
 }

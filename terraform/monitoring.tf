@@ -30,6 +30,18 @@ resource "google_logging_metric" "failed_events" {
   depends_on = [google_project_service.main]
 }
 
+# Cloud Monitoring knows a new log-based metric only a while after it is created: an alert policy
+# created at once fails with 404 "Cannot find metric(s) that match type" (an open provider issue).
+# 90 s was enough in the reports; if a first apply still fails so, apply again.
+resource "time_sleep" "metric_known" {
+  count = var.failure_alert == null ? 0 : 1
+
+  create_duration = "90s"
+  triggers = {
+    metric = google_logging_metric.failed_events.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "failed_events" {
   count = var.failure_alert == null ? 0 : 1
 
@@ -60,4 +72,5 @@ resource "google_monitoring_alert_policy" "failed_events" {
     mime_type = "text/markdown"
     content   = "Events sent by ${var.name} end failed or dropped. Each one is logged with its event_id and hashed payload; see the gateway's README (logs and replay) to find and re-send them."
   }
+  depends_on = [time_sleep.metric_known]
 }

@@ -9,9 +9,11 @@ locals {
   } : { default = "${var.name}-token" }
 
   # The function substitutes {ad_account_id} itself, so this is a template, not an interpolation.
+  # Names are spelt from the secrets' own fields, known at plan time (a secret's id is not), in
+  # the form its id takes: projects/PROJECT/secrets/SECRET_ID.
   token_secret_name = (var.per_account_tokens
     ? "projects/${var.project_id}/secrets/${var.name}-token-{ad_account_id}"
-    : google_secret_manager_secret.token["default"].id
+    : "projects/${google_secret_manager_secret.token["default"].project}/secrets/${google_secret_manager_secret.token["default"].secret_id}"
   )
 }
 

@@ -27,8 +27,11 @@ data "archive_file" "source" {
   }
 }
 
+# deploy_as = function only: a service runs the image cloudbuild.yaml builds from the same archive.
 resource "google_storage_bucket" "source" {
   # checkov:skip=CKV_GCP_62: the bucket holds only the deployed code archive, written by terraform; access logs would need a second bucket and say nothing Cloud Audit Logs do not.
+  count = var.deploy_as == "function" ? 1 : 0
+
   project  = var.project_id
   name     = "${var.project_id}-${var.name}-source"
   location = var.region
@@ -42,10 +45,11 @@ resource "google_storage_bucket" "source" {
     enabled = true
   }
 
-  # Archives are named by content hash: keep the last few for a rollback, drop the rest.
+  # Every upload is a new generation of one object: the live one is never deleted; of the earlier
+  # (noncurrent) ones, the 3 most recent stay for a rollback, and none stays past 30 days.
   lifecycle_rule {
     condition {
-      num_newer_versions = 3
+      num_newer_versions = 4
       with_state         = "ARCHIVED"
     }
     action {
@@ -55,6 +59,7 @@ resource "google_storage_bucket" "source" {
   lifecycle_rule {
     condition {
       days_since_noncurrent_time = 30
+      with_state                 = "ARCHIVED"
     }
     action {
       type = "Delete"
@@ -65,11 +70,15 @@ resource "google_storage_bucket" "source" {
 }
 
 resource "google_storage_bucket_object" "source" {
-  # A new name per content, so a code change alone redeploys the function.
-  name         = "source/${data.archive_file.source.output_md5}.zip"
-  bucket       = google_storage_bucket.source.name
-  source       = data.archive_file.source.output_path
-  content_type = "application/zip"
+  count = length(google_storage_bucket.source)
+
+  # One name, a new generation per content (source_md5hash replaces the object when the code
+  # changes); the function names the generation, so a code change alone redeploys it.
+  name           = "source.zip"
+  bucket         = google_storage_bucket.source[0].name
+  source         = data.archive_file.source.output_path
+  source_md5hash = data.archive_file.source.output_md5
+  content_type   = "application/zip"
 }
 
 # Images for deploy_as = service; cloudbuild.yaml pushes here and passes the digest in.

@@ -8,8 +8,8 @@ variable "ad_account_id" {
   type        = string
 
   validation {
-    condition     = can(regex("^[0-9]{1,32}$", var.ad_account_id))
-    error_message = "ad_account_id must be digits only, e.g. 549123456789."
+    condition     = can(regex("^[0-9]{1,18}$", var.ad_account_id))
+    error_message = "ad_account_id must be 1 to 18 digits (Pinterest's ad account ids), e.g. 549123456789."
   }
 }
 
@@ -38,8 +38,8 @@ variable "ad_account_ids" {
   default     = []
 
   validation {
-    condition     = alltrue([for id in var.ad_account_ids : can(regex("^[0-9]{1,32}$", id))])
-    error_message = "ad_account_ids must hold digits only, e.g. [\"549123456789\"]."
+    condition     = alltrue([for id in var.ad_account_ids : can(regex("^[0-9]{1,18}$", id))])
+    error_message = "ad_account_ids must hold 1 to 18 digits each (Pinterest's ad account ids), e.g. [\"549123456789\"]."
   }
 }
 
@@ -94,6 +94,20 @@ variable "compute" {
   validation {
     condition     = contains(["1", "2", "4", "8"], var.compute.cpu)
     error_message = "compute.cpu must be 1, 2, 4 or 8: concurrent requests and CPU always allocated need at least one whole vCPU."
+  }
+  validation {
+    condition     = can(regex("^[1-9][0-9]*(Mi|Gi|M|G)$", var.compute.memory))
+    error_message = "compute.memory must be a whole size with its unit, Mi, Gi, M or G, e.g. 512Mi or 2Gi."
+  }
+  validation {
+    # Cloud Run's (and so a 2nd gen function's) memory range per CPU count, in MiB: 4 CPUs need at
+    # least 2 GiB and 8 need 4 GiB; more than 4 GiB needs 2 CPUs, more than 8 GiB 4, more than 16 GiB 8.
+    # terraform evaluates both sides of ||, so a malformed value (the rules above refuse it) is try()'s.
+    condition = try(alltrue([
+      for mib in [tonumber(regex("^[0-9]+", var.compute.memory)) * { Mi = 1, Gi = 1024, M = 1e6 / 1048576, G = 1e9 / 1048576 }[regex("[A-Za-z]+$", var.compute.memory)]] :
+      mib >= { "1" = 128, "2" = 128, "4" = 2048, "8" = 4096 }[var.compute.cpu] && mib <= { "1" = 4096, "2" = 8192, "4" = 16384, "8" = 32768 }[var.compute.cpu]
+    ]), true)
+    error_message = "compute.memory does not fit compute.cpu: 1 CPU takes 128Mi to 4Gi, 2 CPUs 128Mi to 8Gi, 4 CPUs 2Gi to 16Gi, 8 CPUs 4Gi to 32Gi (Cloud Run's limits)."
   }
   validation {
     condition     = var.compute.concurrency >= 1 && var.compute.concurrency <= 1000
@@ -230,8 +244,12 @@ variable "log_table" {
     error_message = "log_table.partition_expiration_days must be 0 (keep forever) or more."
   }
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.log_table.dataset_id)) && can(regex("^[A-Za-z0-9_-]{1,1024}$", var.log_table.table_id))
-    error_message = "log_table.dataset_id may hold letters, digits and underscores; table_id also hyphens."
+    # Lengths apart: terraform's regex() allows at most 1000 repetitions, so {1,1024} never matches.
+    condition = (
+      length(var.log_table.dataset_id) <= 1024 && can(regex("^[A-Za-z0-9_]+$", var.log_table.dataset_id))
+      && length(var.log_table.table_id) <= 1024 && can(regex("^[A-Za-z0-9_-]+$", var.log_table.table_id))
+    )
+    error_message = "log_table.dataset_id must be 1 to 1024 letters, digits and underscores; table_id may also hold hyphens."
   }
 }
 
@@ -264,7 +282,16 @@ variable "deletion_protection" {
 }
 
 variable "labels" {
-  description = "Labels added to every resource that takes them."
+  description = "Labels added to every resource that takes them: at most 64, keys of 1 to 63 and values of 0 to 63 lowercase letters, digits, underscores or hyphens, keys starting with a letter (Google's label rules)."
   type        = map(string)
   default     = {}
+
+  validation {
+    # \p{Ll} and \p{Lo}: Google allows international lowercase letters too.
+    condition = length(var.labels) <= 64 && alltrue([
+      for key, value in var.labels :
+      can(regex("^\\p{Ll}[\\p{Ll}\\p{Lo}\\p{N}_-]{0,62}$", key)) && can(regex("^[\\p{Ll}\\p{Lo}\\p{N}_-]{0,63}$", value))
+    ])
+    error_message = "labels: at most 64; each key 1 to 63 lowercase letters, digits, underscores or hyphens starting with a letter; each value 0 to 63 of the same characters."
+  }
 }

@@ -13,5 +13,10 @@ terraform {
       source  = "hashicorp/archive"
       version = ">= 2.4, < 3.0"
     }
+    # time_sleep: the wait between a log-based metric and the alert policy on it.
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9, < 1.0"
+    }
   }
 }
