@@ -1,8 +1,7 @@
-"""Reads the deployment as the tests see it: the parsed module, cloudbuild.yaml, the archive's files.
+"""Reads the deployment's text as the tests see it: the parsed module and cloudbuild.yaml.
 
 The parsers run in their own venvs (see the Makefile), so they are called as processes and
-answer in JSON. `source_files` rebuilds terraform's `fileset` selection from the include and
-exclude lists that terraform/source.tf declares, so a change there is a change here.
+answer in JSON. What the module deploys is read from terraform's own plan (workspace.py).
 """
 
 from __future__ import annotations
@@ -121,71 +120,8 @@ def unwrap(expression: str) -> str:
     return match.group(1)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """terraform fileset's glob (doublestar) as a regex over /-separated relative paths."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
-
-
-def _literal_prefix(pattern: str) -> Path:
-    """The directory a pattern's matches all live under."""
-    parts = pattern.split("/")
-    fixed = []
-    for part in parts[:-1]:
-        if any(c in part for c in "*?[{"):
-            break
-        fixed.append(part)
-    return Path(*fixed) if fixed else Path()
-
-
-def select(root: Path, include: list[str], exclude: list[str]) -> list[str]:
-    """setsubtract(union of fileset(root, include), union of fileset(root, exclude)), sorted."""
-    chosen: set[str] = set()
-    for pattern in include:
-        if not any(c in pattern for c in "*?[{"):
-            if (root / pattern).is_file():
-                chosen.add(pattern)
-            continue
-        regex = _glob_regex(pattern)
-        for dirpath, _, filenames in os.walk(root / _literal_prefix(pattern)):
-            for filename in filenames:
-                relative = (Path(dirpath) / filename).relative_to(root).as_posix()
-                if regex.fullmatch(relative):
-                    chosen.add(relative)
-    excluded = [_glob_regex(pattern) for pattern in exclude]
-    return sorted(path for path in chosen if not any(regex.fullmatch(path) for regex in excluded))
-
-
-def source_lists() -> tuple[list[str], list[str]]:
-    """The include and exclude lists terraform/source.tf declares for the archive."""
-    found = module().locals
-    return list(found["source_include"]), list(found["source_exclude"])
-
-
-def source_files(root: Path = ROOT) -> list[str]:
-    """The files terraform puts in the source archive, relative to the repository root."""
-    include, exclude = source_lists()
-    return select(root, include, exclude)
-
-
 def terraform_binary() -> str | None:
-    """A terraform on PATH, if any (it only checks formatting and evaluates local expressions here)."""
+    """A terraform on PATH, if any (these machines ship 1.11)."""
     return shutil.which("terraform")
 
 

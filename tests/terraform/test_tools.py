@@ -3,7 +3,6 @@ the Cloud Build schema; and cloudbuild.yaml against the module it applies."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from tests.terraform.deployment import (
     cloudbuild,
     module,
     run,
-    source_files,
     terraform_binary,
     terraform_env,
     tool,
-    unwrap,
 )
+from tests.terraform.workspace import TFTEST
 
 
 def _terraform() -> str:
@@ -32,29 +30,10 @@ def _terraform() -> str:
 
 
 def test_terraform_fmt(tmp_path: Path) -> None:
-    done = run([_terraform(), "fmt", "-check", "-recursive", "-diff", MODULE], env=terraform_env(tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_terraform_selects_the_same_source_files(tmp_path: Path) -> None:
-    """terraform's own fileset over the module's lists gives exactly the files the tests archive."""
-    found = module().locals
-    config = "\n".join([
-        "locals {",
-        f"  source_root    = {json.dumps(str(ROOT))}",
-        f"  source_include = {json.dumps(found['source_include'])}",
-        f"  source_exclude = {json.dumps(found['source_exclude'])}",
-        f"  source_files   = {unwrap(found['source_files'])}",
-        "}",
-        'output "files" { value = local.source_files }',
-    ])
-    (tmp_path / "main.tf").write_text(config)
-    env = terraform_env(tmp_path)
-    for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-        done = run([_terraform(), f"-chdir={tmp_path}", *args], env=env)
+    for folder in (MODULE, TFTEST):
+        done = run([_terraform(), "fmt", "-check", "-recursive", "-diff", folder],
+                   env=terraform_env(tmp_path))
         assert done.returncode == 0, done.stdout + done.stderr
-    done = run([_terraform(), f"-chdir={tmp_path}", "output", "-json", "files"], env=env)
-    assert json.loads(done.stdout) == source_files()
 
 
 def test_checkov_passes_and_every_skip_says_why() -> None:
