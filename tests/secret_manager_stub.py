@@ -3,8 +3,10 @@
 GET /v1/projects/P/secrets/S/versions/V:access  (V: a version number or `latest`)
     200 {"name": "projects/P/secrets/S/versions/N",
          "payload": {"data": "<base64>", "dataCrc32c": "<decimal string>"}}
-    404 unknown secret or version, 403 a secret marked as denied,
-    503 or a dropped connection while an outage is switched on.
+    404 unknown secret or version, 403 a secret marked as denied.
+Outages (set `outage`, None ends it): "503" answers UNAVAILABLE, "drop" hangs up, "hang" holds every
+answer until the outage ends, "refused" closes the port (connections are refused; open ones hang up)
+and opens the same port again when it ends.
 Every request counts in `calls`; `gate` can hold answers back to make callers overlap.
 """
 
@@ -20,7 +22,9 @@ from urllib.parse import urlsplit
 import google_crc32c
 
 _ACCESS = re.compile(r"^/v1/(projects/[^/]+/secrets/[^/]+)/versions/([^/:]+):access$")
-OUTAGES = ("503", "drop")
+OUTAGES = ("503", "drop", "hang", "refused")
+# Seconds a "hang" outage or a closed gate holds an answer at most.
+_HOLD_S = 30.0
 
 
 class SecretManagerStub:
@@ -30,19 +34,48 @@ class SecretManagerStub:
         self._lock = threading.Lock()
         self._versions: dict[str, list[bytes]] = {}
         self.denied: set[str] = set()
-        self.outage: str | None = None
+        self._outage: str | None = None
+        self._outage_over = threading.Event()
+        self._outage_over.set()
         self.corrupt = False
         self.calls: list[str] = []
         self.gate = threading.Event()
         self.gate.set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._listen(0)
+        self._port = self._server.server_address[1]
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def outage(self) -> str | None:
+        return self._outage
+
+    @outage.setter
+    def outage(self, kind: str | None) -> None:
+        """Starts (one of OUTAGES) or ends (None) an outage; "refused" closes the port meanwhile."""
+        assert kind is None or kind in OUTAGES, kind
+        if kind == "refused" and self._outage != "refused":
+            self._close()
+        if kind != "refused" and self._outage == "refused":
+            self._listen(self._port)
+        self._outage = kind
+        if kind is None:
+            self._outage_over.set()
+        else:
+            self._outage_over.clear()
+
+    def _listen(self, port: int) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
 
     def add_version(self, secret: str, value: str) -> str:
         """A new version of `projects/P/secrets/S` (created if new); its full name is returned."""
@@ -57,19 +90,21 @@ class SecretManagerStub:
 
     def stop(self) -> None:
         self.gate.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._outage_over.set()
+        if self._outage != "refused":
+            self._close()
 
     def answer(self, path: str) -> tuple[int, dict[str, object] | None]:
         """(status, JSON body) for a request path; None as the body means hang up."""
         match = _ACCESS.match(urlsplit(path).path)
         with self._lock:
             self.calls.append(match.group(1) + "/versions/" + match.group(2) if match else path)
-        self.gate.wait(timeout=30)
-        if self.outage == "drop":
+        self.gate.wait(timeout=_HOLD_S)
+        if self._outage == "hang":
+            self._outage_over.wait(timeout=_HOLD_S)
+        if self._outage in ("drop", "refused"):
             return 0, None
-        if self.outage == "503":
+        if self._outage == "503":
             return 503, _error(503, "UNAVAILABLE", "The service is currently unavailable.")
         if not match:
             return 404, _error(404, "NOT_FOUND", "Unknown path.")
