@@ -101,7 +101,8 @@ def caller_check(settings: Settings, secrets: SecretReader, log: ConsoleLog, *,
     name = settings.api_keys_secret
     if name:
         cache: SecretCache[tuple[str, ...]] = SecretCache(
-            lambda n: keys_from_payload(secrets.access(n), n), settings.token_ttl_s, log, clock=clock)
+            lambda n: keys_from_payload(secrets.access(n), n), settings.token_ttl_s, log,
+            connect=secrets.connect, clock=clock)
         return ApiKeys(lambda: cache.get(name))
     if settings.api_keys:
         return ApiKeys(lambda: settings.api_keys)

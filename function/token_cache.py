@@ -19,7 +19,7 @@ class SecretManagerToken:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._name = name
         self._cache: SecretCache[str] = SecretCache(lambda n: _token(secrets.access(n), n), ttl_s, log,
-                                                    clock=clock)
+                                                    connect=secrets.connect, clock=clock)
 
     def __repr__(self) -> str:
         return f"SecretManagerToken({self._name!r})"

@@ -21,13 +21,13 @@ def secret_stub() -> Iterator[SecretManagerStub]:
 
 @pytest.fixture
 def waiting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts callers that wait on a secret read in flight (the reader itself once its read is done)."""
+    """Counts callers that wait on a secret read in flight."""
     count: list[int] = []
     real = secret_cache._Flight.outcome
 
-    def outcome(self: object) -> object:
+    def outcome(self: object, wait_s: float) -> object:
         count.append(1)
-        return real(self)  # type: ignore[arg-type]
+        return real(self, wait_s)  # type: ignore[arg-type]
 
     monkeypatch.setattr(secret_cache._Flight, "outcome", outcome)
     return count

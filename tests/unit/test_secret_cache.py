@@ -1,20 +1,24 @@
-"""The per-name secret cache: TTL, single-flight reads, refresh, and stale values while reads fail."""
+"""The per-name secret cache: TTL, single-flight reads off the caller's thread, bounded waits, refresh,
+and stale values while reads fail."""
 
 from __future__ import annotations
 
 import io
 import json
 import threading
+import time
 
 import pytest
 
 from function.console_log import ConsoleLog
-from function.secret_cache import MAX_STALE_S, RETRY_AFTER_ERROR_S, SecretCache
+from function.secret_cache import MAX_STALE_S, RETRY_AFTER_ERROR_S, WARN_EVERY_S, SecretCache
 from function.secret_manager import SecretError, SecretUnreachable
 from tests.unit.conftest import wait_until
 
 NAME = "projects/p/secrets/s/versions/latest"
 TTL = 300.0
+# Waits long enough that a read of the Loader always ends inside them, unless a test holds it.
+LONG_WAIT_S = 10.0
 
 
 class Clock:
@@ -45,9 +49,15 @@ class Loader:
         return answer
 
 
-def make(loader: Loader, clock: Clock) -> tuple[SecretCache[object], io.StringIO]:
+def make(loader: Loader, clock: Clock, **waits: float) -> tuple[SecretCache[object], io.StringIO]:
     stream = io.StringIO()
-    return SecretCache(loader, TTL, ConsoleLog("no", stream=stream), clock=clock), stream
+    waits = {"cold_wait_s": LONG_WAIT_S, "stale_wait_s": LONG_WAIT_S} | waits
+    return SecretCache(loader, TTL, ConsoleLog("no", stream=stream), clock=clock, **waits), stream
+
+
+def reads_done(cache: SecretCache[object]) -> None:
+    """Waits until no read is in flight: one that a caller stopped waiting for ends on its own."""
+    wait_until(lambda: not cache._flights)
 
 
 def outage() -> SecretUnreachable:
@@ -160,7 +170,7 @@ def test_an_outage_serves_the_stale_value_with_a_warning_until_the_bound() -> No
         cache.get(NAME)
 
 
-def test_after_a_failed_read_the_next_read_waits_for_the_retry_interval() -> None:
+def test_after_a_failed_read_the_next_starts_after_the_retry_interval_without_a_wait() -> None:
     clock, loader = Clock(), Loader("token", outage(), outage(), "rotated")
     cache, stream = make(loader, clock)
     cache.get(NAME)
@@ -169,14 +179,93 @@ def test_after_a_failed_read_the_next_read_waits_for_the_retry_interval() -> Non
         assert cache.get(NAME) == "token"
     assert loader.calls == 2
     clock.now += RETRY_AFTER_ERROR_S
-    assert cache.get(NAME) == "token"
+    assert cache.get(NAME) == "token"  # a failure is on record: no wait, the read runs behind
+    reads_done(cache)
     assert loader.calls == 3
-    assert len(log_lines(stream)) == 2
+    assert len(log_lines(stream)) == 1  # the second failure in a row is not logged again at once
     clock.now += RETRY_AFTER_ERROR_S
+    assert cache.get(NAME) == "token"
+    reads_done(cache)
     assert cache.get(NAME) == "rotated"
     clock.now += 1
     assert cache.get(NAME) == "rotated"
     assert loader.calls == 4
+
+
+def test_failing_reads_warn_once_a_minute_and_again_at_once_after_a_success() -> None:
+    clock, loader = Clock(), Loader(outage(), outage(), outage(), "token", outage())
+    cache, stream = make(loader, clock)
+
+    def failed_read(after_s: float) -> None:
+        clock.now += after_s
+        with pytest.raises(SecretUnreachable):
+            cache.get(NAME)
+
+    failed_read(0)
+    failed_read(WARN_EVERY_S - 1)
+    assert len(log_lines(stream)) == 1
+    failed_read(1)
+    assert len(log_lines(stream)) == 2
+    clock.now += RETRY_AFTER_ERROR_S
+    assert cache.get(NAME) == "token"
+    clock.now += TTL
+    assert cache.get(NAME) == "token"
+    assert [line["message"] for line in log_lines(stream)][2:] == [
+        "secret read failed; serving the cached value"]
+
+
+def test_an_expired_value_is_served_without_waiting_for_a_read_that_hangs() -> None:
+    """The first caller waits its stale wait; the read is then taken as failing, and nobody waits."""
+    clock, loader = Clock(), Loader("token", "rotated")
+    cache, _ = make(loader, clock, stale_wait_s=0.05)
+    cache.get(NAME)
+    clock.now += TTL
+    loader.hold.clear()
+    started = time.monotonic()
+    assert [cache.get(NAME) for _ in range(50)] == ["token"] * 50
+    assert time.monotonic() - started < 1.0  # 50 calls, one 0.05 s wait; a wait per call would be 2.5 s
+    assert loader.calls == 2
+    loader.hold.set()
+    reads_done(cache)
+    assert cache.get(NAME) == "rotated"  # the read that outlasted the waits is kept
+
+
+def test_without_a_value_a_read_that_hangs_is_given_up_after_the_cold_wait() -> None:
+    clock, loader = Clock(), Loader("token")
+    cache, _ = make(loader, clock, cold_wait_s=0.05)
+    loader.hold.clear()
+    with pytest.raises(SecretUnreachable, match=f"^{NAME}: Secret Manager did not answer within 0.05 s$"):
+        cache.get(NAME)
+    with pytest.raises(SecretUnreachable):  # within the retry interval: at once, no second read
+        cache.get(NAME)
+    assert loader.calls == 1
+    loader.hold.set()
+    reads_done(cache)
+    assert cache.get(NAME) == "token"
+
+
+def test_the_readers_set_up_runs_before_a_first_read_and_outside_its_wait() -> None:
+    """A slow import on a small cold instance is not Secret Manager failing to answer."""
+    loader, set_ups = Loader("token"), []
+    stream = io.StringIO()
+    cache = SecretCache(loader, TTL, ConsoleLog("no", stream=stream), clock=Clock(), cold_wait_s=0.05,
+                        connect=lambda: set_ups.append(time.sleep(0.2)))
+    assert cache.get(NAME) == "token"
+    assert cache.get(NAME) == "token"
+    assert len(set_ups) == 1
+
+
+def test_a_refresh_waits_at_most_the_cold_wait_and_the_old_value_stays() -> None:
+    clock, loader = Clock(), Loader("token", "rotated")
+    cache, _ = make(loader, clock, cold_wait_s=0.05)
+    cache.get(NAME)
+    loader.hold.clear()
+    with pytest.raises(SecretUnreachable, match="did not answer within"):
+        cache.refresh(NAME)
+    assert cache.get(NAME) == "token"
+    loader.hold.set()
+    reads_done(cache)
+    assert cache.get(NAME) == "rotated"
 
 
 def test_without_a_cached_value_an_outage_raises_and_is_not_retried_at_once() -> None:

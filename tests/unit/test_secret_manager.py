@@ -113,6 +113,29 @@ def test_the_client_is_created_once_and_reused(secret_stub: SecretManagerStub,
     assert created == [1]
 
 
+def test_connect_creates_the_client_and_leaves_a_failure_to_access(secret_stub: SecretManagerStub,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_stub.add_version(SECRET, "value")
+    secrets = reader(secret_stub)
+    real_create = SecretManager._create
+    answers: list[object] = [RuntimeError("no credentials"), RuntimeError("no credentials"), None]
+
+    def create(self: SecretManager) -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return real_create(self)
+
+    monkeypatch.setattr(SecretManager, "_create", create)
+    secrets.connect()
+    with pytest.raises(SecretError, match="refused the read"):
+        secrets.access(SECRET + "/versions/latest")
+    secrets.connect()
+    assert answers == []
+    assert secret_stub.calls == []
+    assert secrets.access(SECRET + "/versions/latest") == "value"
+
+
 @pytest.mark.parametrize(
     ("prepare", "error", "reason"),
     [

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 
 import pytest
 
 from function.console_log import ConsoleLog
-from function.secret_cache import MAX_STALE_S
+from function.secret_cache import COLD_WAIT_S, MAX_STALE_S
 from function.secret_manager import SecretManager
 from function.settings import Settings
 from function.token_cache import SecretManagerToken, token_provider
@@ -92,6 +93,7 @@ def test_an_outage_keeps_serving_the_cached_token_with_a_warning(
     secret_stub.outage = outage
     clock.now += TTL + 1
     assert tokens.get(ACCOUNT) == CANARY
+    wait_until(lambda: stream.getvalue() != "")  # the read may end after the request stopped waiting
     [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
     assert line["severity"] == "WARNING"
     assert line["secret"] == LATEST
@@ -100,6 +102,33 @@ def test_an_outage_keeps_serving_the_cached_token_with_a_warning(
     with pytest.raises(TokenUnavailable) as caught:
         tokens.get(ACCOUNT)
     assert CANARY not in str(caught.value)
+
+
+def test_while_secret_manager_hangs_the_cached_token_is_served_at_once_and_replaced_when_it_answers(
+        secret_stub: SecretManagerStub) -> None:
+    clock = Clock()
+    secret_stub.add_version(SECRET, CANARY)
+    tokens, _ = provider(secret_stub, clock)
+    tokens.get(ACCOUNT)
+    secret_stub.outage = "hang"
+    secret_stub.add_version(SECRET, "rotated-token")
+    clock.now += TTL + 1
+    started = time.monotonic()
+    assert [tokens.get(ACCOUNT) for _ in range(20)] == [CANARY] * 20
+    assert time.monotonic() - started < 1.0  # the first call waits 0.2 s, the others not at all
+    secret_stub.outage = None
+    wait_until(lambda: tokens.get(ACCOUNT) == "rotated-token", timeout_s=2.5)
+
+
+def test_while_secret_manager_hangs_a_first_read_gives_up_after_the_cold_wait(
+        secret_stub: SecretManagerStub) -> None:
+    secret_stub.add_version(SECRET, CANARY)
+    secret_stub.outage = "hang"
+    tokens, _ = provider(secret_stub)
+    started = time.monotonic()
+    with pytest.raises(TokenUnavailable, match="did not answer within"):
+        tokens.get(ACCOUNT)
+    assert time.monotonic() - started < COLD_WAIT_S + 1.0
 
 
 def test_an_outage_without_a_cached_token_is_token_unavailable(secret_stub: SecretManagerStub) -> None:
