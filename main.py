@@ -8,6 +8,7 @@ import sys
 import flask
 import functions_framework
 
+from function import front_door, parse
 from function.app import create_gateway
 from function.errors import ConfigError
 
@@ -17,8 +18,13 @@ except ConfigError as exc:
     # A clear one-line reason instead of a traceback; the platform shows it as the start-up failure.
     sys.exit(f"pinterest_capi cannot start: {exc}")
 
+if flask.has_app_context():  # functions-framework runs this module inside the Flask app it builds
+    front_door.install(flask.current_app._get_current_object(), limit=parse.MAX_BODY_BYTES,  # type: ignore[attr-defined]
+                       timeout_s=_gateway.settings.body_timeout_s)
+
 
 @functions_framework.http
 def pinterest_capi(request: flask.Request) -> flask.Response:
     """Receives GA4 events from a server-side GTM HTTP Request tag."""
-    return _gateway(request)
+    with front_door.body_open(request.environ):  # the only place the body can be read
+        return _gateway(request)

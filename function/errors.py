@@ -40,6 +40,12 @@ class Unauthorized(GatewayError):
     headers = {"WWW-Authenticate": 'Bearer realm="pinterest_capi"'}  # noqa: RUF012 - read-only per-class constant
 
 
+class RequestTimeout(GatewayError):
+    """The body did not arrive within its deadline (a client trickling it, or one that stopped)."""
+
+    status = 408
+
+
 class Forbidden(GatewayError):
     """The caller is known but may not do this, e.g. send to an ad account outside the allowlist."""
 

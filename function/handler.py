@@ -54,6 +54,10 @@ class Gateway:
         self._callers = callers
         self._accounts = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids)
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     def __call__(self, request: flask.Request) -> flask.Response:
         trace_id, _ = trace_from_headers(request.headers)
         debug_header = False  # a caller that is refused cannot switch the console log on

@@ -221,6 +221,10 @@ class Settings:
         "THREADS", bounded_int(1, 1000), "",
         "Request threads per instance (functions-framework's own setting); sizes the connection pool. "
         "Default: 4 per CPU, as functions-framework.")
+    body_timeout_s: float = setting(
+        "GATEWAY_BODY_TIMEOUT_S", parse_seconds, "5",
+        "Seconds a caller has to send the request body, from the end of its headers; a slower one gets 408 "
+        "and the connection is closed.")
     log_console: str = setting(
         "LOG_CONSOLE", choice(*LOG_CONSOLE_MODES), "debug",
         "Console log: no, debug (only requests with X-Debug: true or pinterest.debug) or always.")

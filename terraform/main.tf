@@ -61,6 +61,7 @@ locals {
     GOOGLE_CLOUD_PROJECT    = var.project_id
     GATEWAY_AUTH            = var.caller_auth
     GATEWAY_API_KEYS_SECRET = one([for secret in google_secret_manager_secret.caller_keys : "projects/${secret.project}/secrets/${secret.secret_id}"])
+    GATEWAY_BODY_TIMEOUT_S  = var.body_timeout_s
   }
   env = { for name, value in local.settings : name => value == null ? "" : tostring(value) }
 }

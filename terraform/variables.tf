@@ -135,6 +135,17 @@ variable "ingress" {
   }
 }
 
+variable "body_timeout_s" {
+  description = "Seconds a caller has to send its request body before a 408; null keeps the function's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.body_timeout_s == null || coalesce(var.body_timeout_s, 1) > 0
+    error_message = "body_timeout_s must be a positive number of seconds."
+  }
+}
+
 variable "caller_auth" {
   description = "How callers prove who they are. keys: the URL is public and every request carries a key from the caller-keys secret (what sGTM tags can do). iam: the URL is private and callers send a Google-signed ID token as one of invoker_members."
   type        = string

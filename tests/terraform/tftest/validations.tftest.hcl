@@ -239,3 +239,11 @@ run "labels_value_too_long" {
   }
   expect_failures = [var.labels]
 }
+
+run "body_timeout_zero" {
+  command = plan
+  variables {
+    body_timeout_s = 0
+  }
+  expect_failures = [var.body_timeout_s]
+}
