@@ -11,7 +11,7 @@ from function.console_log import ConsoleLog
 from function.errors import ServiceUnavailable, Unauthorized
 from function.secret_cache import SecretCache
 from function.secret_manager import SecretError, SecretReader
-from function.settings import Settings
+from function.settings import ASCII_WHITESPACE, Settings, api_keys
 
 REJECTION = "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"
 UNCONFIGURED = ("caller authentication is not configured: set GATEWAY_API_KEYS_SECRET (GATEWAY_API_KEYS "
@@ -66,11 +66,15 @@ class ApiKeys:
 
 
 def presented_key(headers: Mapping[str, str]) -> str:
-    """The bearer credential, else the X-Api-Key header; '' when neither is given."""
-    scheme, _, credential = (headers.get("Authorization") or "").strip().partition(" ")
-    if scheme.lower() == "bearer" and credential.strip():
-        return credential.strip()
-    return (headers.get("X-Api-Key") or "").strip()
+    """The bearer credential, else the X-Api-Key header; '' when neither is given.
+
+    Only ASCII whitespace is trimmed: a no-break space is part of what the caller sent.
+    """
+    scheme, _, credential = (headers.get("Authorization") or "").strip(ASCII_WHITESPACE).partition(" ")
+    credential = credential.strip(ASCII_WHITESPACE)
+    if scheme.lower() == "bearer" and credential:
+        return credential
+    return (headers.get("X-Api-Key") or "").strip(ASCII_WHITESPACE)
 
 
 def matches(presented: str, keys: Sequence[str]) -> bool:
@@ -83,8 +87,11 @@ def matches(presented: str, keys: Sequence[str]) -> bool:
 
 
 def keys_from_payload(payload: str, name: str = "") -> tuple[str, ...]:
-    """One key per line, trimmed, blank lines ignored; a payload without any key is an error."""
-    keys = tuple(dict.fromkeys(line.strip() for line in payload.splitlines() if line.strip()))
+    """One key per line, checked as GATEWAY_API_KEYS is; a payload without any valid key is an error."""
+    try:
+        keys = api_keys(payload.splitlines())
+    except ValueError as exc:
+        raise SecretError(f"{name}: {exc}") from None
     if not keys:
         raise SecretError(f"{name}: the secret holds no API key")
     return keys
@@ -96,6 +103,9 @@ def caller_check(settings: Settings, secrets: SecretReader, log: ConsoleLog, *,
     if settings.auth == "none" and settings.platform_service:
         log.write("WARNING", "GATEWAY_AUTH=none on a deployed function: anyone who finds its URL can send "
                   "events; set GATEWAY_API_KEYS_SECRET, or GATEWAY_AUTH=iam on a private function")
+    if settings.auth == "iam" and settings.platform_service:
+        log.write("WARNING", "GATEWAY_AUTH=iam: the function checks no caller itself and relies on Cloud "
+                  "Run's invoker check; make sure allUsers is not an invoker of this service")
     if settings.auth != "keys":
         return PlatformChecked()
     name = settings.api_keys_secret

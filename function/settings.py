@@ -8,6 +8,7 @@ configuration table is checked against `SETTINGS_DOC`.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,11 @@ AUTH_MODES = ("keys", "iam", "none")
 DELIVERY_MODES = ("awaited", "optimistic")
 # Pinterest accepts at most 1000 events per call.
 PINTEREST_BATCH_CEILING = 1000
+# A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
+# since HTTP clients do not agree on how other characters travel in a header.
+API_KEY_MIN_CHARS = 16
+_API_KEY = re.compile(r"[!-~]+")
+ASCII_WHITESPACE = " \t\r\n\v\f"  # str.strip() alone would also trim a no-break space
 
 
 def is_ad_account_id(value: str) -> bool:
@@ -80,6 +86,44 @@ def parse_url(value: str) -> str:
     if "?" in value or "#" in value or parts.username or parts.password:
         raise ValueError("must not carry a query, fragment or credentials")
     return value
+
+
+def parse_api_url(value: str) -> str:
+    """parse_url, and https: the token travels with every call; plain http only to this machine."""
+    value = parse_url(value)
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not _is_loopback((parts.hostname or "").lower()):
+        raise ValueError("must be an https:// URL (plain http:// only to a loopback host)")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_keys(candidates: list[str]) -> tuple[str, ...]:
+    """Caller keys trimmed of ASCII whitespace only, blanks and repeats dropped, each one checked.
+
+    A no-break space or any other character outside visible ASCII is refused rather than trimmed
+    or kept: no client could be relied on to send it as configured. Messages count, never quote.
+    """
+    keys = tuple(dict.fromkeys(k.strip(ASCII_WHITESPACE) for k in candidates if k.strip(ASCII_WHITESPACE)))
+    for position, key in enumerate(keys, 1):
+        if not _API_KEY.fullmatch(key):
+            raise ValueError(f"key {position} must be visible ASCII characters only, without spaces")
+        if len(key) < API_KEY_MIN_CHARS:
+            raise ValueError(f"key {position} is shorter than {API_KEY_MIN_CHARS} characters")
+    return keys
+
+
+def parse_api_keys(value: str) -> tuple[str, ...]:
+    """Comma-separated caller keys, checked as api_keys checks them."""
+    return api_keys(value.split(","))
 
 
 def parse_text(value: str) -> str:
@@ -173,8 +217,9 @@ class Settings:
         "Seconds a secret read from Secret Manager is reused (token and API keys); a 401 from Pinterest "
         "re-reads the token at once, and an outage serves the last value for up to 1 h more.")
     api_url: str = setting(
-        "PINTEREST_API_URL", parse_url, "https://api.pinterest.com/v5",
-        "Base URL of the Pinterest API v5; the only host the function calls.")
+        "PINTEREST_API_URL", parse_api_url, "https://api.pinterest.com/v5",
+        "Base URL of the Pinterest API v5; the only host the function calls. https:// (http:// only to a "
+        "loopback host).")
     event_name_setup: str = setting(
         "PINTEREST_EVENT_NAME_SETUP", choice(*EVENT_NAME_SETUPS), "inherit",
         "How the Pinterest event name is chosen: inherit (map the GA4 name), standard or custom.")
@@ -256,10 +301,12 @@ class Settings:
         "(Cloud Run's invoker check on a private function) or none (no check at all; local use only).")
     api_keys_secret: str = setting(
         "GATEWAY_API_KEYS_SECRET", parse_one_secret_name, "",
-        "Secret Manager secret holding the callers' API keys, one per line (two during a rotation).")
+        "Secret Manager secret holding the callers' API keys, one per line (two during a rotation); each at "
+        f"least {API_KEY_MIN_CHARS} visible ASCII characters.")
     api_keys: tuple[str, ...] = setting(
-        "GATEWAY_API_KEYS", parse_list, "",
-        "Comma-separated caller API keys, for local use.", secret=True, local=True)
+        "GATEWAY_API_KEYS", parse_api_keys, "",
+        f"Comma-separated caller API keys, for local use; each at least {API_KEY_MIN_CHARS} visible ASCII "
+        "characters.", secret=True, local=True)
     secret_manager_endpoint: str | None = setting(
         "SECRET_MANAGER_API_ENDPOINT", parse_url, "",
         "Secret Manager REST endpoint reached without credentials, for local runs and tests only.",

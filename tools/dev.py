@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_PORT = os.environ.get("SANDBOX_PORT", "8899")
 FUNCTION_PORT = os.environ.get("PORT", "8080")
 TOKEN = "dev-sandbox-token"  # the sandbox's own token: not a Pinterest credential
-API_KEY = os.environ.get("GATEWAY_API_KEYS", "dev-caller-key").split(",")[0].strip()  # local callers' key
+API_KEY = os.environ.get("GATEWAY_API_KEYS", "dev-caller-key-local").split(",")[0].strip()  # local key
 SAMPLE = ROOT / "examples" / "purchase.json"
 
 

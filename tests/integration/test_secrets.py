@@ -30,7 +30,7 @@ from tests.secret_manager_stub import SecretManagerStub
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 TOKEN_SECRET = "projects/demo/secrets/pinterest-token"
 KEYS_SECRET = "projects/demo/secrets/gateway-keys"
-CALLER = "caller-key-2f6a"
+CALLER = "caller-key-2f6a-e2e"
 OTHER_ACCOUNT = "549000000043"
 UNLISTED_ACCOUNT = "549000000099"
 

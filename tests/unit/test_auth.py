@@ -10,7 +10,7 @@ import pytest
 from function import auth
 from function.auth import ApiKeys, NotConfigured, PlatformChecked, Unconfigured, caller_check
 from function.console_log import ConsoleLog
-from function.errors import ServiceUnavailable, Unauthorized
+from function.errors import ConfigError, ServiceUnavailable, Unauthorized
 from function.secret_manager import SecretManager
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub
@@ -145,7 +145,7 @@ def test_gateway_auth_none_or_iam_lets_every_request_through(mode: str) -> None:
     [
         pytest.param({"GATEWAY_AUTH": "none", "K_SERVICE": "capi"}, True, id="none on the platform warns"),
         pytest.param({"GATEWAY_AUTH": "none"}, False, id="none locally is quiet"),
-        pytest.param({"GATEWAY_AUTH": "iam", "K_SERVICE": "capi"}, False, id="iam on the platform is quiet"),
+        pytest.param({"GATEWAY_AUTH": "iam", "K_SERVICE": "capi"}, False, id="iam: not this one"),
     ],
 )
 def test_running_deployed_without_any_check_draws_a_start_up_warning(env: dict[str, str],
@@ -156,19 +156,19 @@ def test_running_deployed_without_any_check_draws_a_start_up_warning(env: dict[s
 
 
 def test_local_keys_come_from_the_comma_separated_variable() -> None:
-    check = check_for(settings(GATEWAY_API_KEYS=" local-a , local-b ,"))
-    check.check({"X-Api-Key": "local-b"})
+    check = check_for(settings(GATEWAY_API_KEYS=" local-key-a-0123456 , local-key-b-0123456 ,"))
+    check.check({"X-Api-Key": "local-key-b-0123456"})
     with pytest.raises(Unauthorized):
-        check.check({"X-Api-Key": "local-c"})
+        check.check({"X-Api-Key": "local-key-c-0123456"})
 
 
 def test_the_keys_secret_wins_over_the_variable(secret_stub: SecretManagerStub) -> None:
-    secret_stub.add_version(KEYS_SECRET, "secret-key\n")
-    found = settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET, GATEWAY_API_KEYS="local-key")
+    secret_stub.add_version(KEYS_SECRET, "secret-key-0123456\n")
+    found = settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET, GATEWAY_API_KEYS="local-key-0123456")
     check = check_for(found, secret_stub)
-    check.check({"Authorization": "Bearer secret-key"})
+    check.check({"Authorization": "Bearer secret-key-0123456"})
     with pytest.raises(Unauthorized):
-        check.check({"Authorization": "Bearer local-key"})
+        check.check({"Authorization": "Bearer local-key-0123456"})
 
 
 class Clock:
@@ -182,17 +182,17 @@ class Clock:
 def test_key_rotation_adds_the_new_key_then_drops_the_old_one_after_the_ttl(
         secret_stub: SecretManagerStub) -> None:
     clock = Clock()
-    secret_stub.add_version(KEYS_SECRET, "key-old\n")
+    secret_stub.add_version(KEYS_SECRET, "key-old-0123456789\n")
     check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub, clock)
-    old, new = {"Authorization": "Bearer key-old"}, {"X-Api-Key": "key-new"}
+    old, new = {"Authorization": "Bearer key-old-0123456789"}, {"X-Api-Key": "key-new-0123456789"}
     check.check(old)
-    secret_stub.add_version(KEYS_SECRET, "key-old\n\n  key-new  \n")
+    secret_stub.add_version(KEYS_SECRET, "key-old-0123456789\n\n  key-new-0123456789  \n")
     with pytest.raises(Unauthorized):
         check.check(new)  # not yet: the old payload is cached
     clock.now += TTL
     check.check(new)
     check.check(old)
-    secret_stub.add_version(KEYS_SECRET, "key-new\n")
+    secret_stub.add_version(KEYS_SECRET, "key-new-0123456789\n")
     clock.now += TTL
     check.check(new)
     with pytest.raises(Unauthorized):
@@ -201,11 +201,11 @@ def test_key_rotation_adds_the_new_key_then_drops_the_old_one_after_the_ttl(
 
 
 def test_keys_unavailable_without_a_cached_copy_is_a_503(secret_stub: SecretManagerStub) -> None:
-    secret_stub.add_version(KEYS_SECRET, "key")
+    secret_stub.add_version(KEYS_SECRET, "key-0123456789abcdef")
     secret_stub.outage = "503"
     check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub)
     with pytest.raises(ServiceUnavailable, match="caller API keys unavailable"):
-        check.check({"X-Api-Key": "key"})
+        check.check({"X-Api-Key": "key-0123456789abcdef"})
 
 
 def test_a_keys_secret_without_any_key_is_a_503(secret_stub: SecretManagerStub) -> None:
@@ -217,4 +217,51 @@ def test_a_keys_secret_without_any_key_is_a_503(secret_stub: SecretManagerStub) 
 
 def test_repr_hides_the_keys() -> None:
     assert "good-key" not in repr(keys_check("good-key"))
-    assert "local-a" not in repr(settings(GATEWAY_API_KEYS="local-a"))
+    assert "local-key-a-0123456" not in repr(settings(GATEWAY_API_KEYS="local-key-a-0123456"))
+
+
+def test_iam_on_a_deployed_instance_warns_that_the_function_checks_nobody_itself() -> None:
+    stream = io.StringIO()
+    caller_check(settings(GATEWAY_AUTH="iam", K_SERVICE="capi"), SecretManager("http://127.0.0.1:9"),
+                 ConsoleLog("no", stream=stream))
+    assert "GATEWAY_AUTH=iam: the function checks no caller itself" in stream.getvalue()
+    quiet = io.StringIO()
+    caller_check(settings(GATEWAY_AUTH="iam"), SecretManager("http://127.0.0.1:9"),
+                 ConsoleLog("no", stream=quiet))
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("keys", "rule"),
+    [
+        pytest.param("short-key", "key 1 is shorter than 16 characters", id="a short key"),
+        pytest.param("long-enough-key-0001,x", "key 2 is shorter than 16 characters",
+                     id="one short key of two"),
+        pytest.param("clé-très-longue-0001", "key 1 must be visible ASCII", id="a non-ASCII key"),
+        pytest.param("long-enough-key-0001\u00a0", "key 1 must be visible ASCII", id="a no-break space kept"),
+        pytest.param("long enough key 0001", "key 1 must be visible ASCII", id="an inner space"),
+    ],
+)
+def test_a_configured_key_that_could_not_work_or_be_guessed_stops_the_start_up(keys: str, rule: str) -> None:
+    with pytest.raises(ConfigError, match="GATEWAY_API_KEYS") as caught:
+        settings(GATEWAY_API_KEYS=keys)
+    assert rule in str(caught.value)
+    assert keys.split(",")[0] not in str(caught.value)
+
+
+def test_a_keys_secret_with_a_short_key_is_refused_like_an_unreadable_one(
+        secret_stub: SecretManagerStub) -> None:
+    secret_stub.add_version(KEYS_SECRET, "long-enough-key-0001\nshort\n")
+    check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub)
+    with pytest.raises(ServiceUnavailable):
+        check.check({"X-Api-Key": "long-enough-key-0001"})
+
+
+def test_only_ascii_whitespace_is_trimmed_from_a_presented_key() -> None:
+    key = "long-enough-key-0001"
+    check = keys_check(key)
+    check.check({"X-Api-Key": f" \t{key}\t "})
+    with pytest.raises(Unauthorized):
+        check.check({"X-Api-Key": key + "\u00a0"})
+    with pytest.raises(Unauthorized):
+        check.check({"Authorization": "Bearer \u00a0" + key})

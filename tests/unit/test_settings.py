@@ -354,3 +354,22 @@ def test_the_configured_event_name_is_checked_at_start_up(setup: str, name: str,
     else:
         with pytest.raises(ConfigError, match="PINTEREST_EVENT_NAME"):
             Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://api.pinterest.com/v5", id="the real host in clear text"),
+        pytest.param("http://10.0.0.8:8080/v5", id="a private address"),
+        pytest.param("http://127.example.com/v5", id="a name that only starts like loopback"),
+    ],
+)
+def test_a_plain_http_api_url_is_refused_unless_it_is_this_machine(url: str) -> None:
+    with pytest.raises(ConfigError, match="PINTEREST_API_URL must be an https:// URL"):
+        Settings.from_env({**ACCOUNT, "PINTEREST_API_URL": url})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8899/v5", "http://localhost/v5", "http://[::1]:9/v5",
+                                 "https://api-sandbox.pinterest.com/v5"])
+def test_https_or_a_loopback_host_is_accepted(url: str) -> None:
+    assert Settings.from_env({**ACCOUNT, "PINTEREST_API_URL": url}).api_url == url
