@@ -34,8 +34,9 @@ pytestmark = pytest.mark.slow
 BODY_TIMEOUT_S = 1.0  # GATEWAY_BODY_TIMEOUT_S of the server under test
 THREADS = 4
 LARGE = 200 << 20  # 200 MiB, 200 times the limit
-# Peak memory may grow this much over the warmed-up idle peak: the 1 MiB body, its JSON parse and slack.
-PEAK_GROWTH_BOUND_KIB = 30 << 10
+# Peak memory may grow this much over the warmed-up idle resident set: the 1 MiB read and slack
+# (measured: 0.1 to 1.8 MiB; before the front door, 205 MiB).
+PEAK_GROWTH_BOUND_KIB = 10 << 10
 CHUNK = b" " * (64 << 10)
 PAGE_VIEW = {"event_name": "page_view", "ip_override": "192.0.2.1", "user_agent": "front-door test"}
 
