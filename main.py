@@ -19,7 +19,7 @@ except ConfigError as exc:
     sys.exit(f"pinterest_capi cannot start: {exc}")
 
 if flask.has_app_context():  # functions-framework runs this module inside the Flask app it builds
-    front_door.install(flask.current_app._get_current_object(), limit=parse.MAX_BODY_BYTES,  # type: ignore[attr-defined]
+    front_door.install(flask.current_app._get_current_object(), limit=parse.MAX_BODY_BYTES,
                        timeout_s=_gateway.settings.body_timeout_s)
 
 

@@ -12,6 +12,7 @@ import selectors
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +215,19 @@ def test_a_200_mib_body_leaves_the_worker_peak_memory_near_idle(door_server: Fun
     assert answer.status == status
     assert json.loads(answer.body)["status"] == "invalid"
     assert answer.sent < LARGE // 4, f"the server took {answer.sent} bytes"
+
+
+def test_sixteen_concurrent_32_mib_bodies_leave_the_worker_peak_memory_near_idle(
+        door_server: FunctionServer) -> None:
+    """terraform's default concurrency, each body 32 MiB (Cloud Run's HTTP/1 request limit)."""
+    pid = worker_pid(door_server)
+    before = reset_peak_rss(pid)
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda chunked: send_body(port_of(door_server), total=32 << 20,
+                                                          chunked=chunked, key=None), [False, True] * 8))
+    growth = peak_rss_kib(pid) - before
+    assert growth < PEAK_GROWTH_BOUND_KIB, f"peak grew by {growth} KiB"
+    assert [a.status for a in answers] == [401] * 16
 
 
 @pytest.mark.parametrize("key", [pytest.param(CALLER_KEY, id="with a key"), pytest.param(None, id="without")])
