@@ -82,7 +82,6 @@ class Body:
                  timeout_s: float, sock: socket.socket | None, watchdog: Watchdog) -> None:
         self._raw = raw
         self._declared = declared
-        self._present = present
         self._cap = cap
         self._deadline = deadline
         self._timeout_s = timeout_s
