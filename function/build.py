@@ -8,9 +8,10 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from function import coerce, consent, derive, event_names, normalize, plans, validate
+from function import coerce, consent, derive, event_names, limits, normalize, plans, validate
 from function.errors import BadRequest
 from function.fields import FIELDS, Field
+from function.memo import RequestMemo
 from function.options import Options
 from function.paths import Path
 
@@ -43,8 +44,12 @@ class Context:
     default_phone_country: str = ""
 
 
-def build_event(event: Event, ctx: Context) -> dict[str, Any]:
-    """The Pinterest event for `event`; raises Skip, or a GatewayError naming the field."""
+def build_event(event: Event, ctx: Context, memo: RequestMemo | None = None) -> dict[str, Any]:
+    """The Pinterest event for `event`; raises Skip, or a GatewayError naming the field.
+
+    `memo` is the request's: the overrides every event shares are cleaned once in it.
+    """
+    memo = memo or RequestMemo()
     _check_not_skipped(event, ctx)
     options = ctx.options
     payload: dict[str, Any] = {
@@ -58,7 +63,7 @@ def build_event(event: Event, ctx: Context) -> dict[str, Any]:
     for step in plans.plan(event, derived):
         row = step.row
         region = (_phone_region(event) or ctx.default_phone_country or None) if row.region_aware else None
-        value = _extract(step, event, derived, web, region)
+        value = _extract(step, event, derived, web, region, memo)
         if value is not None:
             sections[row.section][row.key] = value
     payload["event_time"] = validate.event_time(payload.get("event_time"), ctx.now)
@@ -73,14 +78,17 @@ def build_event(event: Event, ctx: Context) -> dict[str, Any]:
 
 
 def _ga4_name(event: Event) -> str | None:
-    """The GA4 event name, which must be a string when present."""
+    """The GA4 event name, which must be a string of bounded length when present."""
     raw = _GA4_NAME.read(event)
     if coerce.is_empty(raw):
         return None
     try:
-        return coerce.to_text(raw)
+        name = coerce.to_text(raw)
     except ValueError as exc:
         raise BadRequest(f"event_name {exc}") from None
+    if name is not None and len(name) > limits.GA4_EVENT_NAME_CHARS:
+        raise _over_limit("event_name", len(name), limits.GA4_EVENT_NAME_CHARS, "characters")
+    return name
 
 
 def _check_not_skipped(event: Event, ctx: Context) -> None:
@@ -102,28 +110,51 @@ def _hostname(url: str) -> str:
 
 
 def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bool,
-             region: str | None) -> Any:
-    """The override if given (a bad one is a 400), else the first usable source."""
+             region: str | None, memo: RequestMemo) -> Any:
+    """The override if given (a bad one is a 400), else the first usable source; over a limit is a 400."""
     row = step.row
     override = row.override.read(event) if step.may_override else None
     if override is not None and not coerce.is_empty(override):
+        where = row.override.dotted
         try:
-            return _clean(row, override, region)
+            return memo.get(where, override, partial(_bounded, row, override, region, where), region)
         except ValueError as exc:
-            raise BadRequest(f"{row.override.dotted} {exc}") from None
+            raise BadRequest(f"{where} {exc}") from None
     if row.web_only and not web:
         return None
     for source in step.sources:
-        raw = source.read(event) if type(source) is Path else derived.get(source.name)
+        if type(source) is Path:
+            raw, where = source.read(event), source.dotted
+        else:
+            raw, where = derived.get(source.name), f"{row.section}.{row.key}"
         if raw is None:
             continue
         try:
-            value = _clean(row, raw, region)  # an empty value cleans to None
+            value = _bounded(row, raw, region, where)  # an empty value cleans to None
         except ValueError:
             continue
         if value is not None:
             return value
     return None
+
+
+def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
+    """`_clean` within the row's limits: a longer list or text is a 400 naming `where` and the limit."""
+    limit = row.max_items
+    if limit is not None and isinstance(raw, list) and len(raw) > limit:  # before the work of cleaning it
+        raise _over_limit(where, len(raw), limit, "items", row.key)
+    value = _clean(row, raw, region)
+    if isinstance(value, str) and len(value) > row.max_chars:
+        raise _over_limit(where, len(value), row.max_chars, "characters", row.key)
+    if limit is not None and isinstance(value, list) and len(value) > limit:
+        raise _over_limit(where, len(value), limit, "items", row.key)
+    return value
+
+
+def _over_limit(where: str, size: int, limit: int, unit: str, key: str = "") -> BadRequest:
+    """The limit broken, by path and number, never the value."""
+    field_name = f" for {key}" if key and not where.endswith(key) else ""
+    return BadRequest(f"{where} holds {size} {unit}; at most {limit} are accepted{field_name}")
 
 
 def _clean(row: Field, raw: Any, region: str | None) -> Any:

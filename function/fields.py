@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from function import derive, normalize, typed
+from function import derive, limits, normalize, typed
 from function.derive import Derived
 from function.paths import Path
 
@@ -38,9 +38,14 @@ class Field:
     web_only: bool = False  # GA4 sources used only when action_source is web
     region_aware: bool = False  # normalizer takes the user's country (phone numbers)
     override: Path = field(init=False)
+    max_chars: int = field(init=False)  # of a text value
+    max_items: int | None = field(init=False)  # of a list value
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "override", Path(OVERRIDE_PREFIX[self.section] + self.key))
+        object.__setattr__(self, "max_chars", limits.FIELD_CHARS.get(self.key, limits.TEXT_CHARS))
+        object.__setattr__(self, "max_items",
+                           limits.HASHED_VALUES if self.hashed else limits.FIELD_ITEMS.get(self.key))
 
 
 def _row(key: str, section: Section, sources: tuple[str | Derived, ...],

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
-from function import accounts, coerce
+from function import accounts, coerce, limits
 from function.errors import BadRequest
+from function.memo import RequestMemo
 from function.parse import RESERVED
 from function.paths import Path
 from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings, choice
@@ -21,7 +23,7 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
 
 
 def _event_map(value: Any) -> dict[str, str]:
-    """GA4 name → Pinterest name, as an object or a JSON string holding one."""
+    """GA4 name → Pinterest name, as an object or a JSON string holding one; bounded: read per event."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -29,7 +31,26 @@ def _event_map(value: Any) -> dict[str, str]:
             raise ValueError("must be an object of GA4 name to Pinterest name") from None
     if not isinstance(value, Mapping):
         raise ValueError("must be an object of GA4 name to Pinterest name")
-    return {str(k): coerce.to_text(v) for k, v in value.items() if not coerce.is_empty(v)}
+    if len(value) > limits.EVENT_MAP_ENTRIES:
+        raise ValueError(f"holds {len(value)} entries; at most {limits.EVENT_MAP_ENTRIES} are accepted")
+    found = {str(k): coerce.to_text(v) for k, v in value.items() if not coerce.is_empty(v)}
+    longest = max((len(name) for pair in found.items() for name in pair if name), default=0)
+    if longest > limits.EVENT_MAP_NAME_CHARS:
+        raise ValueError(f"holds a name of {longest} characters; "
+                         f"at most {limits.EVENT_MAP_NAME_CHARS} are accepted")
+    return found
+
+
+def _bounded_text(max_chars: int) -> Callable[[Any], str | None]:
+    """Text of at most `max_chars` characters."""
+
+    def parse(value: Any) -> str | None:
+        text = coerce.to_text(value)
+        if text is not None and len(text) > max_chars:
+            raise ValueError(f"holds {len(text)} characters; at most {max_chars} are accepted")
+        return text
+
+    return parse
 
 
 @dataclass(frozen=True)
@@ -57,7 +78,7 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "event_map": _event_map,
     "debug": coerce.to_bool,
     "ad_account_id": accounts.parse_option,
-    "tag_name": coerce.to_text,
+    "tag_name": _bounded_text(limits.TAG_NAME_CHARS),
 }
 _OPTION_PATHS = {name: Path(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 
@@ -73,8 +94,9 @@ def defaults(settings: Settings) -> Options:
     )
 
 
-def resolve(base: Options, event: Mapping[str, Any]) -> Options:
-    """Apply the event's overrides; a bad one is a 400 naming its path."""
+def resolve(base: Options, event: Mapping[str, Any], memo: RequestMemo | None = None) -> Options:
+    """Apply the event's overrides; a bad one is a 400 naming its path. Shared ones: parsed once per memo."""
+    memo = memo or RequestMemo()
     changes = {}
     for name in _named(event):
         path = _OPTION_PATHS[name]
@@ -82,7 +104,7 @@ def resolve(base: Options, event: Mapping[str, Any]) -> Options:
         if coerce.is_empty(value):
             continue
         try:
-            changes[name] = _OPTION_PARSERS[name](value)
+            changes[name] = memo.get(path.dotted, value, partial(_OPTION_PARSERS[name], value))
         except ValueError as exc:
             raise BadRequest(f"{path.dotted} {exc}") from None
     return replace(base, **changes) if changes else base

@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from function.errors import BadRequest, PayloadTooLarge
+from function.limits import EVENTS_PER_CALL as MAX_EVENTS  # Pinterest's per call; we take no more per request
+from function.limits import MAX_BODY_BYTES
 
-# 1 MiB: far above any real batch of GA4 events, small enough to parse without risk.
-MAX_BODY_BYTES = 1 << 20
-# Pinterest accepts at most 1000 events per call; we take no more per request.
-MAX_EVENTS = 1000
 # The reserved object holding per-request settings and overrides, and its dot-notation prefix.
 RESERVED = "pinterest"
 _DOTTED_PREFIX = RESERVED + "."

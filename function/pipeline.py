@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from function import limits, parse, validate
 from function import options as request_options
-from function import parse
 from function.build import Context, Skip, build_event
-from function.errors import GatewayError
+from function.errors import BadRequest, GatewayError
+from function.memo import RequestMemo
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,34 @@ def build_request(body: bytes, base: request_options.Options,
 
 def build_events(events: Sequence[dict[str, Any]], base: request_options.Options,
                  context: Callable[[request_options.Options], Context]) -> list[Built | Refused]:
-    """Each event built or refused on its own, so one bad event does not sink the others."""
+    """Each event built or refused on its own, so one bad event does not sink the others.
+
+    Shared settings are worked out once for all events (one memo per request), and what the
+    request would send is bounded in bytes: per event, and all events together.
+    """
+    memo = RequestMemo()
     found: list[Built | Refused] = []
+    total = 0
     for index, event in enumerate(events):
         where = f"events[{index}]: " if len(events) > 1 else ""
-        ga4_name = event.get("event_name") if isinstance(event.get("event_name"), str) else None
+        ga4_name = _ga4_name(event)
         try:
-            opts = request_options.resolve(base, event)
-            found.append(Built(index, build_event(event, context(opts)), opts, ga4_name))
+            opts = request_options.resolve(base, event, memo)
+            payload = build_event(event, context(opts), memo)
+            total += validate.event_size(payload)
+            found.append(Built(index, payload, opts, ga4_name))
         except Skip as skip:
             found.append(Refused(index, "skipped", skip.reason, ga4_event_name=ga4_name))
         except GatewayError as exc:
             found.append(Refused(index, "invalid", where + str(exc), exc.status, ga4_name))
+    if total > limits.MAX_REQUEST_EVENT_BYTES:
+        raise BadRequest(f"the events of this request come to {total} bytes; at most "
+                         f"{limits.MAX_REQUEST_EVENT_BYTES} are accepted per request (send fewer events "
+                         "or smaller shared settings)")
     return found
+
+
+def _ga4_name(event: dict[str, Any]) -> str | None:
+    """The GA4 name kept with the event's outcome; one over the limit is refused, and not kept."""
+    name = event.get("event_name")
+    return name if isinstance(name, str) and len(name) <= limits.GA4_EVENT_NAME_CHARS else None

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from function import event_names
 from function.bigquery_store import parse_table_id
 from function.errors import ConfigError, GatewayError
+from function.limits import EVENTS_PER_CALL as PINTEREST_BATCH_CEILING
 from function.secret_manager import parse_one_secret_name, parse_secret_name
 from function.sqlite_store import parse_path
 
@@ -32,8 +33,6 @@ CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
 DELIVERY_MODES = ("awaited", "optimistic")
-# Pinterest accepts at most 1000 events per call.
-PINTEREST_BATCH_CEILING = 1000
 # A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
 # since HTTP clients do not agree on how other characters travel in a header.
 API_KEY_MIN_CHARS = 16

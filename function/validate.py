@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from function.errors import Unprocessable
-
-# Pinterest refuses events older than this (seconds): 7 days.
-MAX_EVENT_AGE_S = 7 * 24 * 3600
+from function.errors import BadRequest, Unprocessable
+from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
 
 
 def event_time(value: int | None, now: int) -> int:
@@ -29,3 +28,11 @@ def identifiers(user_data: Mapping[str, Any]) -> None:
     raise Unprocessable(
         "user_data needs at least one of em, hashed_maids, or client_ip_address with client_user_agent"
     )
+
+
+def event_size(payload: Mapping[str, Any]) -> int:
+    """The event's bytes as Pinterest receives them (compact JSON, ASCII); over the limit is refused."""
+    size = len(json.dumps(payload, separators=(",", ":")))
+    if size > MAX_EVENT_BYTES:
+        raise BadRequest(f"the event comes to {size} bytes; at most {MAX_EVENT_BYTES} are accepted per event")
+    return size

@@ -1,0 +1,53 @@
+"""Every size limit of a request, once, with its source: Pinterest's where it documents one, else ours.
+
+Pinterest's v5 OpenAPI file (ConversionEvents) bounds the batch but none of the event fields we
+send; it does bound the same values where it carries them in app_info and device_info, and those
+bounds are taken for the top-level fields. The gateway's own limits keep one request's cost in
+proportion to its body: a request-wide `pinterest` object is copied into every event, so without
+them 100 KB of shared settings became hundreds of MB of events.
+"""
+
+from __future__ import annotations
+
+# Pinterest: ConversionEvents.data maxItems 1000 (v5 OpenAPI), the events of one call.
+EVENTS_PER_CALL = 1000
+# Pinterest: events older than 7 days are refused (Conversions API event_time documentation).
+MAX_EVENT_AGE_S = 7 * 24 * 3600
+
+# Ours: 1 MiB of body, far above any real batch of GA4 events, small enough to parse without risk.
+MAX_BODY_BYTES = 1 << 20
+# Ours: one built event as JSON, 64 KiB, some 40 times a full purchase (a 400-line cart fits).
+MAX_EVENT_BYTES = 64 << 10
+# Ours: every built event of one request together, 8 MiB: 8 times the body, reached only when
+# shared settings are copied into many events.
+MAX_REQUEST_EVENT_BYTES = 8 << 20
+
+# Ours: a GA4 event name (GA4 itself keeps 40 characters; 100 is Pinterest's custom-name length).
+GA4_EVENT_NAME_CHARS = 100
+# Ours: pinterest.event_map, entries and characters of each GA4 and Pinterest name in it.
+EVENT_MAP_ENTRIES = 200
+EVENT_MAP_NAME_CHARS = 100
+# Ours: pinterest.tag_name, written to the log rows only.
+TAG_NAME_CHARS = 200
+
+# Characters of a text field, by Pinterest key; any other text field takes TEXT_CHARS.
+TEXT_CHARS = 1000  # ours
+FIELD_CHARS: dict[str, int] = {
+    "event_id": 256,  # ours: Pinterest's schema sets none; UUIDs and order numbers are far shorter
+    "event_source_url": 8192,  # ours: the request-line limit of common web servers
+    # Pinterest: ConversionEventAppInfo maxLength (v5 OpenAPI).
+    "client_user_agent": 16384,
+    "app_id": 200,
+    "app_name": 200,
+    "app_version": 100,
+    # Pinterest: ConversionEventDeviceInfo brand, carrier, model, type, os_version maxLength (v5 OpenAPI).
+    "device_brand": 100,
+    "device_carrier": 100,
+    "device_model": 100,
+    "device_type": 100,
+    "os_version": 100,
+}
+# Ours (Pinterest's schema sets none): values in one hashed user_data list, those of one person.
+HASHED_VALUES = 20
+# Ours: items of the other list fields, by Pinterest key.
+FIELD_ITEMS: dict[str, int] = {"contents": 500, "content_ids": 500}
