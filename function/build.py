@@ -123,32 +123,37 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
     if row.web_only and not web:
         return None
     for source in step.sources:
-        if type(source) is Path:
-            raw, where = source.read(event), source.dotted
-        else:
-            raw, where = derived.get(source.name), f"{row.section}.{row.key}"
+        raw = source.read(event) if type(source) is Path else derived.get(source.name)
         if raw is None:
             continue
         try:
-            value = _bounded(row, raw, region, where)  # an empty value cleans to None
+            value = _clean(row, raw, region)  # an empty value cleans to None
         except ValueError:
             continue
         if value is not None:
+            if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
+                _refuse_over_limit(row, value, source.dotted if type(source) is Path else row.key)
             return value
     return None
 
 
 def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
-    """`_clean` within the row's limits: a longer list or text is a 400 naming `where` and the limit."""
-    limit = row.max_items
-    if limit is not None and isinstance(raw, list) and len(raw) > limit:  # before the work of cleaning it
-        raise _over_limit(where, len(raw), limit, "items", row.key)
+    """`_clean` within the row's limits."""
     value = _clean(row, raw, region)
-    if isinstance(value, str) and len(value) > row.max_chars:
-        raise _over_limit(where, len(value), row.max_chars, "characters", row.key)
-    if limit is not None and isinstance(value, list) and len(value) > limit:
-        raise _over_limit(where, len(value), limit, "items", row.key)
+    if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
+        _refuse_over_limit(row, value, where)
     return value
+
+
+def _too_many(row: Field, value: Any) -> bool:
+    return row.max_items is not None and type(value) is list and len(value) > row.max_items
+
+
+def _refuse_over_limit(row: Field, value: str | list[Any], where: str) -> None:
+    """A 400 naming where the value came from, the Pinterest key and its limit, never the value."""
+    if type(value) is str:
+        raise _over_limit(where, len(value), row.max_chars, "characters", row.key)
+    raise _over_limit(where, len(value), row.max_items or 0, "items", row.key)
 
 
 def _over_limit(where: str, size: int, limit: int, unit: str, key: str = "") -> BadRequest:

@@ -174,7 +174,7 @@ def test_shared_settings_are_cleaned_once_and_give_what_per_event_cleaning_gave(
         pytest.param(_event(email=[f"u{i}@example.com" for i in range(21)]),
                      "email holds 21 items; at most 20 are accepted for em", id="hashed list"),
         pytest.param(_event(items=[{"item_id": str(i)} for i in range(501)]),
-                     "custom_data.contents holds 501 items; at most 500 are accepted", id="items"),
+                     "contents holds 501 items; at most 500 are accepted", id="items"),
         pytest.param(_event(pinterest={"tag_name": "t" * 201}),
                      "pinterest.tag_name holds 201 characters; at most 200 are accepted", id="tag name"),
         pytest.param(_event(pinterest={"event_map": {"purchase": "l" * 101}}),
