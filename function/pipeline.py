@@ -62,10 +62,10 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
             found.append(Refused(index, "skipped", skip.reason, ga4_event_name=ga4_name))
         except GatewayError as exc:
             found.append(Refused(index, "invalid", where + str(exc), exc.status, ga4_name))
-    if total > limits.MAX_REQUEST_EVENT_BYTES:
-        raise BadRequest(f"the events of this request come to {total} bytes; at most "
-                         f"{limits.MAX_REQUEST_EVENT_BYTES} are accepted per request (send fewer events "
-                         "or smaller shared settings)")
+        if total > limits.MAX_REQUEST_EVENT_BYTES:  # refused as soon as it is known: the rest is not built
+            raise BadRequest(f"the events of this request come to more bytes than the "
+                             f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request "
+                             "(send fewer events or smaller shared settings)")
     return found
 
 

@@ -19,6 +19,7 @@ from function import limits, options, pipeline
 from function.build import Context
 from function.errors import BadRequest
 from function.pipeline import Built, Refused
+from tests.amplifiers import AMPLIFIERS, event, shared_body
 
 BASE = options.Options(event_name_setup="inherit", event_name="", action_source="web", test=False)
 NOW = 1764000000
@@ -28,60 +29,6 @@ PEAK_BOUND_BYTES = 50 * 1024 * 1024
 
 def _context(opts: options.Options) -> Context:
     return Context(options=opts, now=NOW, new_event_id=lambda: "generated")
-
-
-def _event(**extra: Any) -> dict[str, Any]:
-    return {"event_name": "purchase", "ip_override": "203.0.113.7", "user_agent": "Mozilla/5.0", **extra}
-
-
-def _shared(pinterest: dict[str, Any], events: int = 1000) -> bytes:
-    return json.dumps({"events": [_event() for _ in range(events)], "pinterest": pinterest},
-                      separators=(",", ":")).encode()
-
-
-def _fill(make: Any) -> bytes:
-    """The body with the most items `make(n)` gives that still fits the 1 MiB limit."""
-    n = 1000
-    for _ in range(3):  # sizes grow about linearly with n
-        n = n * limits.MAX_BODY_BYTES // len(json.dumps(make(n), separators=(",", ":")))
-    while len(body := json.dumps(make(n), separators=(",", ":")).encode()) > limits.MAX_BODY_BYTES:
-        n -= max(n // 200, 1)
-    return body
-
-
-def _content_ids_body(n: int) -> dict[str, Any]:
-    return {"events": [_event() for _ in range(1000)],
-            "pinterest": {"custom_data": {"content_ids": [str(i) for i in range(n)]}}}
-
-
-def _event_map_body(n: int) -> dict[str, Any]:
-    return {"events": [_event() for _ in range(1000)],
-            "pinterest": {"event_map": {f"ga4_event_{i}": "lead" for i in range(n)}}}
-
-
-def _own_content_ids_body(n: int) -> list[dict[str, Any]]:
-    per_event = max(n // 1000, 1)
-    return [_event(items=[{"item_id": f"SKU-{i}"} for i in range(per_event)]) for _ in range(1000)]
-
-
-def _huge_strings_body(n: int) -> list[dict[str, Any]]:
-    return [_event(event_id="e" * max(n // 1000, 1)) for _ in range(1000)]
-
-
-AMPLIFIERS = {
-    # 124 KB: 2,000 shared e-mails, hashed in each of 1000 events (555 MB before).
-    "2000 shared e-mails": _shared({"user_data": {"em": [f"user{i}@example.com" for i in range(2000)]}}),
-    # 1 MiB: ~100,000 shared content_ids copied into each of 1000 events (3.2 GB, 57 s before).
-    "100k shared content_ids": _fill(_content_ids_body),
-    # 1 MiB: a shared event_map parsed and folded for each of 1000 events (48 s before).
-    "1 MB shared event_map": _fill(_event_map_body),
-    # Within every list limit, but 1000 copies of it would be 60 MB of events.
-    "shared settings within the field limits": _shared(
-        {"custom_data": {"content_ids": [f"{i:0>100}" for i in range(500)]}}),
-    # 1 MiB of the events' own data: 1000 events each with many items, and over-long strings.
-    "1000 events with many content_ids": _fill(_own_content_ids_body),
-    "1000 events with huge strings": _fill(_huge_strings_body),
-}
 
 
 def _run(body: bytes) -> list[Built | Refused] | BadRequest:
@@ -135,7 +82,7 @@ def test_shared_settings_over_a_limit_name_the_key_and_the_limit() -> None:
 
 
 def test_a_shared_event_map_over_the_limit_names_it() -> None:
-    found = _run(_shared({"event_map": {f"e{i}": "lead" for i in range(201)}}, events=2))
+    found = _run(shared_body({"event_map": {f"e{i}": "lead" for i in range(201)}}, events=2))
     assert [item.reason for item in found if isinstance(item, Refused)] == [
         f"events[{i}]: pinterest.event_map holds 201 entries; at most 200 are accepted" for i in range(2)]
 
@@ -143,50 +90,50 @@ def test_a_shared_event_map_over_the_limit_names_it() -> None:
 def test_shared_settings_copied_past_the_request_budget_refuse_the_request() -> None:
     found = _run(AMPLIFIERS["shared settings within the field limits"])
     assert isinstance(found, BadRequest)
-    assert str(found).startswith("the events of this request come to ")
-    assert f"at most {limits.MAX_REQUEST_EVENT_BYTES} are accepted per request" in str(found)
+    assert str(found).startswith("the events of this request come to more bytes than the "
+                                 f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request")
 
 
 def test_shared_settings_are_cleaned_once_and_give_what_per_event_cleaning_gave() -> None:
     shared = {"user_data": {"em": ["A@example.com", "b@example.com"], "ph": "+1 650 555 1212"},
               "custom_data": {"contents": [{"id": "SKU-1", "item_price": 3}]},
               "event_map": {"Purchase": "lead"}}
-    together = _run(_shared(shared, events=3))
-    apart = [_run(json.dumps({"events": [_event()], "pinterest": shared}).encode()) for _ in range(3)]
+    together = _run(shared_body(shared, events=3))
+    apart = [_run(json.dumps({"events": [event()], "pinterest": shared}).encode()) for _ in range(3)]
     assert isinstance(together, list)
     assert [item.payload for item in together] == [run[0].payload for run in apart]  # type: ignore[index,union-attr]
     assert together[0].payload["event_name"] == "lead"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
-    ("event", "message"),
+    ("over", "message"),
     [
-        pytest.param(_event(event_id="e" * 900_000),
+        pytest.param(event(event_id="e" * 900_000),
                      "event_id holds 900000 characters; at most 256 are accepted", id="event_id"),
-        pytest.param(_event(event_name="n" * 900_000),
+        pytest.param(event(event_name="n" * 900_000),
                      "event_name holds 900000 characters; at most 100 are accepted", id="GA4 event name"),
-        pytest.param(_event(transaction_id="t" * 300),
+        pytest.param(event(transaction_id="t" * 300),
                      "transaction_id holds 300 characters; at most 256 are accepted for event_id",
                      id="the event_id from transaction_id"),
-        pytest.param(_event(user_agent="u" * 16385),
+        pytest.param(event(user_agent="u" * 16385),
                      "user_agent holds 16385 characters; at most 16384 are accepted for client_user_agent",
                      id="user agent, Pinterest's app_info bound"),
-        pytest.param(_event(email=[f"u{i}@example.com" for i in range(21)]),
+        pytest.param(event(email=[f"u{i}@example.com" for i in range(21)]),
                      "email holds 21 items; at most 20 are accepted for em", id="hashed list"),
-        pytest.param(_event(items=[{"item_id": str(i)} for i in range(501)]),
+        pytest.param(event(items=[{"item_id": str(i)} for i in range(501)]),
                      "contents holds 501 items; at most 500 are accepted", id="items"),
-        pytest.param(_event(pinterest={"tag_name": "t" * 201}),
+        pytest.param(event(pinterest={"tag_name": "t" * 201}),
                      "pinterest.tag_name holds 201 characters; at most 200 are accepted", id="tag name"),
-        pytest.param(_event(pinterest={"event_map": {"purchase": "l" * 101}}),
+        pytest.param(event(pinterest={"event_map": {"purchase": "l" * 101}}),
                      "pinterest.event_map holds a name of 101 characters; at most 100 are accepted",
                      id="event map name"),
-        pytest.param(_event(items=[{"item_id": str(i), "item_name": "n" * 200} for i in range(400)]),
+        pytest.param(event(items=[{"item_id": str(i), "item_name": "n" * 200} for i in range(400)]),
                      "the event comes to ", id="event size"),
     ],
 )
-def test_one_event_over_a_limit_is_a_400_naming_the_key_and_the_limit(event: dict[str, Any],
+def test_one_event_over_a_limit_is_a_400_naming_the_key_and_the_limit(over: dict[str, Any],
                                                                        message: str) -> None:
-    found = _run(json.dumps(event).encode())
+    found = _run(json.dumps(over).encode())
     assert isinstance(found, list)
     [refused] = found
     assert isinstance(refused, Refused)
@@ -197,10 +144,10 @@ def test_one_event_over_a_limit_is_a_400_naming_the_key_and_the_limit(event: dic
 
 
 def test_an_event_at_every_limit_is_built() -> None:
-    event = _event(event_id="e" * 256, event_name="n" * 100, user_agent="u" * 16384,
-                   email=[f"u{i}@example.com" for i in range(20)],
-                   items=[{"item_id": str(i)} for i in range(500)])
-    [built] = _run(json.dumps(event).encode())  # type: ignore[misc]
+    at_limits = event(event_id="e" * 256, event_name="n" * 100, user_agent="u" * 16384,
+                      email=[f"u{i}@example.com" for i in range(20)],
+                      items=[{"item_id": str(i)} for i in range(500)])
+    [built] = _run(json.dumps(at_limits).encode())  # type: ignore[misc]
     assert isinstance(built, Built)
     assert built.payload["event_id"] == "e" * 256
     assert built.ga4_event_name == "n" * 100
@@ -208,6 +155,6 @@ def test_an_event_at_every_limit_is_built() -> None:
 
 
 def test_an_over_long_ga4_name_is_not_kept_with_the_refusal() -> None:
-    [refused] = _run(json.dumps(_event(event_name="n" * 101)).encode())  # type: ignore[misc]
+    [refused] = _run(json.dumps(event(event_name="n" * 101)).encode())  # type: ignore[misc]
     assert isinstance(refused, Refused)
     assert refused.ga4_event_name is None
