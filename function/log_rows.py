@@ -76,10 +76,14 @@ def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[
 
 
 def row_id(row: Mapping[str, Any], position: int) -> str:
-    """insertAll's de-duplication id: event id, attempt and outcome; else a digest of row and place."""
+    """insertAll's de-duplication id: account, event id, attempt and outcome; else a digest of row and place.
+
+    The ad account is part of it: one event id sent to two accounts is two rows, not one.
+    """
     if row.get("event_id"):
-        attempt = row.get("attempt")
-        return f"{row['event_id']}:{attempt if attempt is not None else '-'}:{row['outcome']}"
+        attempt, account = row.get("attempt"), row.get("ad_account_id")
+        return (f"{account or '-'}:{row['event_id']}:{attempt if attempt is not None else '-'}:"
+                f"{row['outcome']}")
     digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"{row['outcome']}:{digest}:{position}"
 

@@ -38,7 +38,7 @@ def test_each_record_becomes_one_queued_row_with_its_id() -> None:
         EventRecord(outcome="delivered", event_id="A", attempt=2, payload={"event_id": "A"}),
         EventRecord(outcome="skipped", reason="consent"),
     ])
-    assert writer.rows[0].row_id == "A:2:delivered"
+    assert writer.rows[0].row_id == "-:A:2:delivered"  # no ad account in the record
     assert [p.row["outcome"] for p in writer.rows] == ["delivered", "skipped"]
     assert console.getvalue() == ""
 

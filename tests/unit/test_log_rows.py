@@ -113,9 +113,17 @@ def test_a_logged_url_keeps_no_credential_and_no_unknown_query(url: str, expecte
     assert safe_url(url) == expected
 
 
-def test_row_ids_are_event_attempt_and_outcome_so_a_resent_insert_is_not_counted_twice() -> None:
-    assert row_id(build_row(attempt(attempt=3), FACTS, NOW), 0) == "A-1001:3:delivered"
-    assert row_id(build_row(attempt(outcome="dropped", attempt=None), FACTS, NOW), 0) == "A-1001:-:dropped"
+def test_row_ids_are_account_event_attempt_and_outcome_so_a_resent_insert_is_not_counted_twice() -> None:
+    assert row_id(build_row(attempt(attempt=3), FACTS, NOW), 0) == "549000000001:A-1001:3:delivered"
+    assert row_id(build_row(attempt(outcome="dropped", attempt=None), FACTS, NOW), 0) == (
+        "549000000001:A-1001:-:dropped")
+    assert row_id(build_row(attempt(ad_account_id=None), FACTS, NOW), 0) == "-:A-1001:1:delivered"
+
+
+def test_one_event_id_sent_to_two_ad_accounts_gets_two_row_ids() -> None:
+    rows = [build_row(attempt(ad_account_id=account), FACTS, NOW)
+            for account in ("549000000001", "549000000002")]
+    assert row_id(rows[0], 0) != row_id(rows[1], 0)
 
 
 def test_refusals_without_an_event_id_get_ids_that_are_stable_and_unique_within_a_request() -> None:
