@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,11 @@ from function.scrub import scrub
 INSERT_DEADLINE_S = 5.0
 # 60 s: a `logs` or `replay` query; interactive, so short.
 QUERY_TIMEOUT_S = 60.0
+# One insertAll request's body at most: BigQuery refuses a streaming insert request over 10 MB
+# (cloud.google.com/bigquery/quotas#streaming_inserts); 9 MB leaves room for the envelope.
+INSERT_REQUEST_BYTES = 9_000_000
+# Bytes of the envelope around each row ({"insertId": …, "json": …}), beyond the row and its id.
+_ROW_ENVELOPE_BYTES = 32
 # insertErrors reasons worth sending again, the row itself being fine
 # (cloud.google.com/bigquery/docs/error-messages).
 _RETRYABLE_REASONS = frozenset({"backendError", "internalError", "stopped", "timeout", "rateLimitExceeded"})
@@ -54,15 +61,42 @@ class BigQueryStore:
         self._retry: Any = None
 
     def insert(self, rows: Sequence[PendingRow]) -> list[RowFailure]:
+        """In requests under BigQuery's size limit; a request it still finds too large is halved, not retried.
+
+        A row too large alone is refused for good (the writer sends it to the console); a part that
+        fails for a passing reason is retryable, and when no part is stored the store is unavailable.
+        """
+        wire = [to_wire(pending.row) for pending in rows]
+        failures: list[RowFailure] = []
+        stored = False
+        sizes = [_wire_bytes(row, pending.row_id) for row, pending in zip(wire, rows, strict=True)]
+        for part in _parts(sizes):
+            try:
+                failed = self._insert(rows, wire, part)
+            except StoreUnavailable as exc:
+                failed = [RowFailure(index, str(exc), True) for index in part]
+            stored = stored or len(failed) < len(part)
+            failures += failed
+        if not stored and failures and all(f.retryable for f in failures):
+            raise StoreUnavailable(failures[0].reason)
+        return failures
+
+    def _insert(self, rows: Sequence[PendingRow], wire: list[dict[str, Any]],
+                part: list[int]) -> list[RowFailure]:
+        """One insertAll request for the rows at `part`; halved while BigQuery finds it too large."""
         try:
             client, retry = self._connect()
             errors = client.insert_rows_json(
-                self.table, [to_wire(pending.row) for pending in rows],
-                row_ids=[pending.row_id for pending in rows],
+                self.table, [wire[index] for index in part], row_ids=[rows[index].row_id for index in part],
                 retry=retry, timeout=self._insert_deadline_s)
         except Exception as exc:  # every failure: credentials, transport, HTTP status, retry deadline
-            raise StoreUnavailable(_describe(exc)) from None
-        return [_failure(entry) for entry in errors]
+            if not _too_large(exc):
+                raise StoreUnavailable(_describe(exc)) from None
+            if len(part) == 1:
+                return [RowFailure(part[0], _describe(exc), False)]
+            half = len(part) // 2
+            return self._insert(rows, wire, part[:half]) + self._insert(rows, wire, part[half:])
+        return [replace(failure, index=part[failure.index]) for failure in map(_failure, errors)]
 
     def recent(self, query: LogQuery) -> list[dict[str, Any]]:
         return self._select(recent_sql(f"`{self.table}`", "@"), query)
@@ -104,6 +138,30 @@ class BigQueryStore:
                     self._client = bigquery.Client(project=self._project)
                 self._retry = DEFAULT_RETRY.with_timeout(self._insert_deadline_s)
             return self._client, self._retry
+
+
+def _wire_bytes(row: dict[str, Any], row_id: str) -> int:
+    """A row's share of the insertAll body, as the client encodes it."""
+    return len(json.dumps(row).encode()) + len(row_id.encode()) + _ROW_ENVELOPE_BYTES
+
+
+def _parts(sizes: list[int]) -> list[list[int]]:
+    """Row positions grouped in order, each group's rows within INSERT_REQUEST_BYTES (a larger row alone)."""
+    parts: list[list[int]] = []
+    total = INSERT_REQUEST_BYTES
+    for index, size in enumerate(sizes):
+        if total + size > INSERT_REQUEST_BYTES:
+            parts.append([])
+            total = 0
+        parts[-1].append(index)
+        total += size
+    return parts
+
+
+def _too_large(exc: Exception) -> bool:
+    """BigQuery's answer to a request over its size limit: 413, or 400 "payload size exceeds the limit"."""
+    code = getattr(exc, "code", None)
+    return code == 413 or (code == 400 and "payload size exceeds the limit" in str(exc).lower())
 
 
 def _failure(entry: dict[str, Any]) -> RowFailure:

@@ -89,7 +89,7 @@ def test_inserts_that_keep_failing_are_retried_then_logged_with_the_full_row(emu
     lines = [json.loads(line) for line in console.getvalue().splitlines()]
     assert [line["log_row"]["outcome"] for line in lines] == ["delivered", "invalid"]
     assert lines[0]["log_row"]["request_body"] == PAYLOAD
-    assert lines[0]["row_id"] == "bq-1:1:delivered"
+    assert lines[0]["row_id"] == "549000000001:bq-1:1:delivered"
     assert all(line["severity"] == "ERROR" and "bigquery insert failed after 3 attempts" in line["reason"]
                for line in lines)
 
