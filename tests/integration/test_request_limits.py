@@ -7,6 +7,8 @@ raise the worker's peak RSS (VmHWM, which only grows) by less than 100 MB.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +36,7 @@ REFUSED = [name for name in AMPLIFIERS if name != "1000 events with many content
 def server(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FunctionServer]:
     """A server of its own, so the peak RSS it reports is this module's alone."""
     env = {"PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN,
-           "PINTEREST_API_URL": sandbox.url, "LOG_CONSOLE": "no"}
+           "PINTEREST_API_URL": sandbox.url, "LOG_CONSOLE": "no", "LOG_BIGQUERY_FLUSH_MS": "50"}
     running = start_function(env, tmp_path_factory.mktemp("limits") / "server.log")
     yield running
     stop_process(running.process)
@@ -70,3 +72,26 @@ def test_amplifying_bodies_are_answered_400_at_once_in_bounded_memory(server: Fu
     assert _post(server, AMPLIFIERS["1000 events with many content_ids"]).status_code == 200
     growth = _peak_rss_kb(server.process.pid) - idle
     assert growth < PEAK_GROWTH_BOUND_KB, f"peak RSS grew by {growth / 1024:.0f} MB"
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("event_id", "event_id holds 900000 characters; at most 256 are accepted"),
+    ("event_name", "event_name holds 900000 characters; at most 100 are accepted"),
+])
+def test_a_900000_character_event_id_or_name_is_refused_and_stored_nowhere(server: FunctionServer, key: str,
+                                                                           message: str) -> None:
+    event = {"event_name": "purchase", "event_id": "short-1", "ip_override": "203.0.113.7",
+             "user_agent": "Mozilla/5.0", key: "x" * 900_000}
+    answer = _post(server, json.dumps(event).encode())
+    assert answer.status_code == 400
+    assert [event["error"] for event in answer.json()["events"]] == [message]
+    database = Path(str(server.log_path) + ".sqlite3")
+    deadline = time.monotonic() + 20
+    rows: list[tuple[object, ...]] = []
+    while time.monotonic() < deadline and not rows:
+        if database.exists():
+            with sqlite3.connect(database) as db:
+                rows = db.execute("SELECT * FROM events WHERE reason = ?", (message,)).fetchall()
+        time.sleep(0.1)
+    [row] = rows
+    assert max(len(str(value)) for value in row) < 1000
