@@ -30,9 +30,13 @@ def identifiers(user_data: Mapping[str, Any]) -> None:
     )
 
 
+# Built once: json.dumps with any option builds a new encoder per call, half the cost of a small event.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def event_size(payload: Mapping[str, Any]) -> int:
     """The event's bytes as Pinterest receives them (compact JSON, ASCII); over the limit is refused."""
-    size = len(json.dumps(payload, separators=(",", ":")))
+    size = len(_COMPACT.encode(payload))
     if size > MAX_EVENT_BYTES:
         raise BadRequest(f"the event comes to {size} bytes; at most {MAX_EVENT_BYTES} are accepted per event")
     return size
