@@ -158,3 +158,14 @@ def test_an_over_long_ga4_name_is_not_kept_with_the_refusal() -> None:
     [refused] = _run(json.dumps(event(event_name="n" * 101)).encode())  # type: ignore[misc]
     assert isinstance(refused, Refused)
     assert refused.ga4_event_name is None
+
+
+def test_a_shared_national_phone_is_placed_by_each_events_own_country() -> None:
+    body = json.dumps({"events": [event(country="US"), event(country="GB"), event(country="US")],
+                       "pinterest": {"user_data": {"ph": "020 7946 0018"}}}).encode()
+    together = _run(body)
+    apart = [_run(json.dumps({"events": [one], "pinterest": {"user_data": {"ph": "020 7946 0018"}}}).encode())
+             for one in (event(country="US"), event(country="GB"), event(country="US"))]
+    phones = [item.payload["user_data"]["ph"] for item in together]  # type: ignore[union-attr]
+    assert phones == [run[0].payload["user_data"]["ph"] for run in apart]  # type: ignore[index,union-attr]
+    assert phones[0] == phones[2] != phones[1]
