@@ -126,6 +126,8 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
         raw = source.read(event) if type(source) is Path else derived.get(source.name)
         if raw is None:
             continue
+        if type(raw) is list and _too_many(row, raw):  # refused before the work of cleaning it
+            _refuse_over_limit(row, raw, source.dotted if type(source) is Path else row.key)
         try:
             value = _clean(row, raw, region)  # an empty value cleans to None
         except ValueError:
@@ -138,7 +140,9 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
 
 
 def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
-    """`_clean` within the row's limits."""
+    """`_clean` within the row's limits; a list too long is refused before it is cleaned."""
+    if type(raw) is list and _too_many(row, raw):
+        _refuse_over_limit(row, raw, where)
     value = _clean(row, raw, region)
     if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
         _refuse_over_limit(row, value, where)
@@ -146,6 +150,7 @@ def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
 
 
 def _too_many(row: Field, value: Any) -> bool:
+    """A list longer than the row takes (raw values are counted before duplicates are dropped)."""
     return row.max_items is not None and type(value) is list and len(value) > row.max_items
 
 

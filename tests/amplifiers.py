@@ -50,6 +50,10 @@ def _huge_strings_body(n: int) -> list[dict[str, Any]]:
     return [event(event_id="e" * max(n // 1000, 1)) for _ in range(1000)]
 
 
+def _phones_body(n: int) -> dict[str, Any]:
+    return event(phone=[f"+1650555{i % 10_000:04d}" for i in range(n)])
+
+
 AMPLIFIERS = {
     # 124 KB: 2,000 shared e-mails, hashed in each of 1000 events (555 MB before).
     "2000 shared e-mails": shared_body({"user_data": {"em": [f"user{i}@example.com" for i in range(2000)]}}),
@@ -63,4 +67,6 @@ AMPLIFIERS = {
     # 1 MiB of the events' own data: 1000 events each with many items, and over-long strings.
     "1000 events with many content_ids": _fill(_own_content_ids_body),
     "1000 events with huge strings": _fill(_huge_strings_body),
+    # 1 MiB of one event's phone numbers, each parsed by phonenumbers before the count was checked.
+    "one event with 1 MiB of phone numbers": _fill(_phones_body),
 }
