@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from function.errors import BadRequest
+from function.limits import CUSTOM_EVENT_NAME_CHARS
 
 # Pinterest's standard conversion event names (CAPI v5 event_name documentation).
 STANDARD_EVENT_NAMES = frozenset({
@@ -41,7 +42,7 @@ _GA4_TO_PINTEREST = {
 }
 
 # Advertiser-defined event names: letters, digits, "_" and "-", at most 100 characters.
-_CUSTOM_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_CUSTOM_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{CUSTOM_EVENT_NAME_CHARS}}}")
 
 
 def _fold(name: str) -> str:

@@ -22,11 +22,13 @@ MAX_EVENT_BYTES = 64 << 10
 # shared settings are copied into many events.
 MAX_REQUEST_EVENT_BYTES = 8 << 20
 
-# Ours: a GA4 event name (GA4 itself keeps 40 characters; 100 is Pinterest's custom-name length).
-GA4_EVENT_NAME_CHARS = 100
+# Pinterest: an advertiser-defined (custom) event name, 1-100 letters, digits, "_" or "-".
+CUSTOM_EVENT_NAME_CHARS = 100
+# Ours: a GA4 event name (GA4 itself keeps 40 characters), as long as a custom name may be.
+GA4_EVENT_NAME_CHARS = CUSTOM_EVENT_NAME_CHARS
 # Ours: pinterest.event_map, entries and characters of each GA4 and Pinterest name in it.
 EVENT_MAP_ENTRIES = 200
-EVENT_MAP_NAME_CHARS = 100
+EVENT_MAP_NAME_CHARS = CUSTOM_EVENT_NAME_CHARS
 # Ours: pinterest.tag_name, written to the log rows only.
 TAG_NAME_CHARS = 200
 

@@ -71,7 +71,7 @@ class Options:
 # Option → its parser; each is read from `pinterest.<option>` of the event.
 _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "event_name_setup": _one_of(EVENT_NAME_SETUPS),
-    "event_name": coerce.to_text,
+    "event_name": _bounded_text(limits.CUSTOM_EVENT_NAME_CHARS),
     "action_source": _one_of(ACTION_SOURCES),
     "test": coerce.to_bool,
     "delivery": _one_of(DELIVERY_MODES),
