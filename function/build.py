@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from function import coerce, consent, derive, event_names, limits, normalize, plans, validate
@@ -154,7 +154,7 @@ def _too_many(row: Field, value: Any) -> bool:
     return row.max_items is not None and type(value) is list and len(value) > row.max_items
 
 
-def _refuse_over_limit(row: Field, value: str | list[Any], where: str) -> None:
+def _refuse_over_limit(row: Field, value: str | list[Any], where: str) -> NoReturn:
     """A 400 naming where the value came from, the Pinterest key and its limit, never the value."""
     if type(value) is str:
         raise _over_limit(where, len(value), row.max_chars, "characters", row.key)

@@ -3,7 +3,8 @@
 The request-wide `pinterest` object of {"events": [...], "pinterest": {...}} reaches every event
 as the very same objects, so each shared setting is parsed, checked and hashed once per request
 rather than once per event (2,000 shared e-mails were hashed 2,000,000 times). An event's own
-values are other objects and are worked out as before; the answer is the same either way.
+values are other objects and are worked out as before; the answer is the same either way. A
+result may be shared by several events' payloads, which are never changed once built.
 """
 
 from __future__ import annotations
