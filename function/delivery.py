@@ -14,6 +14,7 @@ from function import retry
 from function.console_log import ConsoleLog
 from function.journal import EventRecord, Journal
 from function.pinterest import Answer, PinterestClient, PinterestUnavailable
+from function.scrub import scrub, scrub_json
 from function.tokens import TokenProvider
 
 # Shortest read timeout worth trying when little of the deadline is left (seconds).
@@ -153,25 +154,29 @@ class Deliverer:
                                  read_timeout=timeout)
 
     def _report(self, batch: Batch, mode: str, attempt: Attempt, *, final: bool) -> None:
-        """One journal record per event, and the call itself on the console when asked for."""
+        """One journal record per event, and the call itself on the console when asked for.
+
+        The console line shows the records' payloads, which are kept as every log keeps them.
+        """
         answer = attempt.answer
         url = self._client.url(batch.ad_account_id)
+        records = [_record(batch, item, outcome, attempt, mode, url, final)
+                   for item, outcome in zip(batch.items, attempt.outcomes, strict=True)]
         debug = any(item.debug for item in batch.items)
         if self._log.wanted(debug):
             self._log.write(
                 "INFO" if answer is not None and answer.status_code == 200 else "WARNING",
                 "pinterest call", batch.items[0].trace_id if len(batch.items) == 1 else None,
                 request_method="POST", request_url=url, test_mode=batch.test, delivery=mode,
-                attempt=attempt.number, batch_id=batch.batch_id, request_body={"data": batch.events},
+                attempt=attempt.number, batch_id=batch.batch_id,
+                request_body={"data": [record.payload for record in records]},
                 response_status_code=answer.status_code if answer else None,
-                response_body=answer.body if answer else None,
+                response_body=scrub_json(answer.body) if answer else None,
                 response_headers=dict(answer.headers) if answer else None,
-                latency_ms=round(answer.latency_ms, 1) if answer else None, error=attempt.error,
+                latency_ms=round(answer.latency_ms, 1) if answer else None,
+                error=scrub(attempt.error) if attempt.error else None,
             )
-        self._journal.record([
-            _record(batch, item, outcome, attempt, mode, url, final)
-            for item, outcome in zip(batch.items, attempt.outcomes, strict=True)
-        ])
+        self._journal.record(records)
 
 
 def _record(batch: Batch, item: Item, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,

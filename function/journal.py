@@ -1,7 +1,8 @@
 """What happened to each event: one record per event per step, for logs and the failure record.
 
 The delivery engine and the HTTP layer report here; sinks (console now, BigQuery or SQLite
-when configured) decide what to keep. Records hold only hashed payloads, never raw input.
+when configured) decide what to keep. A record holds the payload as the logs keep it
+(function/log_payload.py), never the raw input nor all that Pinterest got.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from function.console_log import ConsoleLog
+from function.log_payload import identifier, loggable
+from function.scrub import scrub
 
 Outcome = Literal["delivered", "failed", "retrying", "skipped", "invalid", "dropped"]
 # Outcomes that end an event's story badly: always written, whatever LOG_CONSOLE says.
@@ -24,7 +27,7 @@ class EventRecord:
     outcome: Outcome
     event_id: str | None = None
     event_name: str | None = None
-    payload: Mapping[str, Any] | None = None  # the hashed Pinterest event
+    payload: Mapping[str, Any] | None = None  # the Pinterest event, kept as log_payload.loggable makes it
     reason: str | None = None
     ad_account_id: str | None = None
     test_mode: bool | None = None
@@ -42,6 +45,15 @@ class EventRecord:
     action_source: str | None = None
     tag_name: str | None = None  # the sGTM tag that sent it, when the request says
     debug: bool = False
+
+    def __post_init__(self) -> None:
+        """The one place what every sink receives is made fit for the logs, so no sink can forget it."""
+        if self.payload is not None:
+            object.__setattr__(self, "payload", loggable(self.payload))
+        if self.event_id:
+            object.__setattr__(self, "event_id", identifier(self.event_id))
+        if self.reason:
+            object.__setattr__(self, "reason", scrub(self.reason))
 
 
 class Journal(Protocol):

@@ -17,6 +17,7 @@ import phonenumbers
 from function import lookups
 
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 _NON_DIGITS = re.compile(r"[^0-9]")
 _ISO_DATE = re.compile(r"([0-9]{4})([-/]?)([0-9]{2})\2([0-9]{2})")
@@ -129,6 +130,11 @@ def currency(value: str) -> str | None:
 def is_sha256(value: str) -> bool:
     """Already a SHA-256 hex digest (64 hex characters, any case), so it must not be hashed again."""
     return len(value) >= 64 and SHA256_HEX.fullmatch(value.strip()) is not None
+
+
+def is_digest(value: str) -> bool:
+    """A digest as hash_field gives it (64 lower-case hex): all a hashed field may hold once built."""
+    return len(value) == 64 and _DIGEST.fullmatch(value) is not None
 
 
 def sha256_hex(value: str) -> str:

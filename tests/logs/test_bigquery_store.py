@@ -23,8 +23,9 @@ from tests.logs.conftest import Emulator
 
 pytestmark = pytest.mark.slow
 
+# As the logs keep it (function/log_payload.py), so a row reads back equal to it.
 PAYLOAD = {"event_name": "checkout", "event_id": "bq-1", "event_time": 1777636800, "action_source": "web",
-           "user_data": {"em": ["a" * 64], "client_ip_address": "198.51.100.7"},
+           "user_data": {"em": ["a" * 64], "client_ip_address": "198.51.100.0/24"},
            "custom_data": {"currency": "USD", "value": "59.97"}}
 DELIVERED = EventRecord(
     outcome="delivered", event_id="bq-1", event_name="checkout", payload=PAYLOAD,

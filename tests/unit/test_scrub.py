@@ -20,6 +20,10 @@ CASES = [
      "data[0].user_data.em[0] must be 64 hex characters"),
     ("a digest is kept whole", "em " + "1234567" + "a" * 57, "em " + "1234567" + "a" * 57),
     ("an HTTP status is kept", "Pinterest answered 503: busy", "Pinterest answered 503: busy"),
+    # The rules match case-insensitively as Python's re folds; so must the cheap test before them.
+    ("a long-s secret", "\u017fecret=abc", "\u017fecret=[redacted]"),
+    ("a Kelvin-sign key", "api_\u212aey=abc", "api_\u212aey=[redacted]"),
+    ("a dotted-I basic", "Bas\u0130c dXNlcjpwYXNz", "Bas\u0130c [redacted]"),
 ]
 
 
