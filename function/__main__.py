@@ -47,8 +47,12 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str, i
 
 
 def _cell(value: Any, width: int) -> str:
-    """Empty for null; timestamps to the second ('2026-05-01 12:00:00'); long texts cut with '…'."""
-    text = "" if value is None else str(value)
+    """Empty for null; timestamps to the second ('2026-05-01 12:00:00'); long texts cut with '…'.
+
+    Ids and reasons come from callers and from Pinterest: a newline, a terminal escape or a bidi
+    override in them could forge or hide a row, so every non-printable character is shown escaped.
+    """
+    text = "" if value is None else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(value))
     if _TIMESTAMP_PREFIX.match(text):
         text = text[:19].replace("T", " ")
     return text if len(text) <= width else text[:width - 1] + "…"

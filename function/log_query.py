@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from function.log_schema import COLUMNS, TIMESTAMP_FORMAT
 
 # Unit letter of a --since value → seconds it stands for.
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SINCE = re.compile(r"\s*(\d{1,6})\s*([smhdw])\s*")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Outcomes whose event `replay` sends again.
 REPLAYABLE = ("failed", "dropped")
 
@@ -32,11 +33,18 @@ class LogQuery:
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """'30m', '1h', '2d', '1w' before `now`; anything else is a ValueError naming the form."""
+    """'30m', '1h', '2d', '1w' before `now`; anything else, or reaching before 1970, is a ValueError.
+
+    The log holds nothing older than 1970, and earlier years would not even compare as text (year 302
+    is written '302-…', after '2026-…'), nor exist at all before year 1.
+    """
     match = _SINCE.fullmatch(text.lower())
     if not match:
         raise ValueError(f"--since {text!r}: use a number and a unit, e.g. 30m, 1h, 2d or 1w")
-    return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > (now - _EPOCH).total_seconds():
+        raise ValueError(f"--since {text!r} reaches back before 1970; the log holds nothing older")
+    return now - timedelta(seconds=seconds)
 
 
 def recent_sql(table: str, mark: str) -> str:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from function.__main__ import main, table
+from function.journal import EventRecord
+from function.log_rows import InstanceFacts, build_row
+from function.log_store import PendingRow
+from function.sqlite_store import SqliteStore
 
 
 def test_the_table_aligns_columns_shortens_timestamps_and_cuts_long_texts() -> None:
@@ -34,3 +39,26 @@ def test_logs_with_a_bad_since_or_setting_names_the_problem_and_exits_2(
 def test_logs_on_an_empty_store_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["logs", "--since", "2h"], environ={"LOG_SQLITE_PATH": str(tmp_path / "log.sqlite3")}) == 0
     assert capsys.readouterr().out.strip() == "no rows in the sqlite log since 2h"
+
+
+@pytest.mark.parametrize("since", ["999999w", "90000w", "30000d"])
+def test_logs_reaching_back_before_1970_is_a_clear_error_not_a_traceback_nor_an_empty_answer(
+        since: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["logs", "--since", since], environ={"LOG_SQLITE_PATH": str(tmp_path / "log.sqlite3")}) == 2
+    assert f"--since {since!r} reaches back before 1970" in capsys.readouterr().err
+
+
+def test_caller_controlled_texts_cannot_forge_or_hide_rows_of_the_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    forged = "A-1\n2026-05-01 12:00:00  delivered  checkout  FORGED"
+    hidden = "\x1b[1A\x1b[2K\r\u202eruined"
+    store = SqliteStore(str(tmp_path / "log.sqlite3"))
+    record = EventRecord(outcome="invalid", event_id=forged, event_name="checkout", reason=hidden, attempt=1)
+    store.insert([PendingRow("r1", build_row(record, InstanceFacts(), datetime.now(UTC)))])
+    assert main(["logs"], environ={"LOG_SQLITE_PATH": str(store.path)}) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) == 2, out  # the heading and the one row
+    assert all(c.isprintable() for c in out.replace("\n", "")), repr(out)
+    assert "A-1\\n2026-05-01" in lines[1]
+    assert "\\x1b[1A\\x1b[2K\\r\\u202eruined" in lines[1]
