@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+from function.accounts import AccountAllowlist
 from function.app import build_deliverer
 from function.console_log import ConsoleLog
 from function.errors import ConfigError
@@ -71,7 +72,7 @@ def _logs(args: argparse.Namespace, settings: Settings, store: LogStore, now: da
 
 def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
     rows = store.replayable(LogQuery(parse_since(args.since, now), args.event_id, limit=args.limit))
-    chosen = plan(rows, now.timestamp())
+    chosen = plan(rows, now.timestamp(), AccountAllowlist(settings.ad_account_id, settings.ad_account_ids))
     if args.dry_run:
         results = [Replayed(str(item.payload.get("event_id")), item.payload.get("event_name"), "would send",
                             f"attempt {last + 1}") for item, last in chosen.send]

@@ -13,7 +13,7 @@ def parse_option(value: object) -> str:
     """pinterest.ad_account_id: digits only, so it can never change the URL it is placed in."""
     text = coerce.to_text(value) or ""
     if not is_ad_account_id(text):
-        raise ValueError("must be digits only (Pinterest advertiser ids look like 549XXXXXXXXX)")
+        raise ValueError("must be digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)")
     return text
 
 
@@ -23,7 +23,10 @@ class AccountAllowlist:
     def __init__(self, default: str, others: Iterable[str] = ()) -> None:
         self._allowed = frozenset({default, *others})
 
+    def allows(self, ad_account_id: str) -> bool:
+        return ad_account_id in self._allowed
+
     def check(self, ad_account_id: str) -> None:
         """'' means the deployment's own account; an id not in the list is refused by name of the rule."""
-        if ad_account_id and ad_account_id not in self._allowed:
+        if ad_account_id and not self.allows(ad_account_id):
             raise Forbidden("pinterest.ad_account_id is not one of PINTEREST_AD_ACCOUNT_IDS")

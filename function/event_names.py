@@ -59,6 +59,11 @@ def inherit(ga4_name: str, event_map: Mapping[str, str]) -> str:
     return _GA4_TO_PINTEREST.get(key, "custom")
 
 
+def takes(name: str) -> bool:
+    """A name Pinterest takes: a standard one, or a custom one of the allowed form."""
+    return name in STANDARD_EVENT_NAMES or _CUSTOM_NAME.fullmatch(name) is not None
+
+
 def check_standard(name: str, path: str) -> str:
     """A standard name must be one Pinterest knows."""
     if name not in STANDARD_EVENT_NAMES:

@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from function.settings import is_ad_account_id
+
 # Seconds to open a connection; Pinterest answers within this when it is up.
 CONNECT_TIMEOUT_S = 3.0
 # Response headers worth keeping for diagnosis (rate limits, request ids).
@@ -39,7 +41,12 @@ class Answer:
 
 
 def events_url(api_url: str, ad_account_id: str) -> str:
-    """The events endpoint of one ad account (the id is digits only, checked before)."""
+    """The events endpoint of one ad account; an id that is not 1-18 digits never becomes a URL.
+
+    Callers check the id before; this holds whatever a caller missed, as the token goes to this URL.
+    """
+    if not is_ad_account_id(ad_account_id):
+        raise ValueError("ad account id must be 1-18 digits; no URL is built from anything else")
     return f"{api_url}/ad_accounts/{ad_account_id}/events"
 
 

@@ -12,9 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from function import validate
+from function.accounts import AccountAllowlist
 from function.delivery import Deliverer, Item, batches
+from function.errors import GatewayError
 from function.journal import EventRecord, Journal
-from function.settings import PINTEREST_BATCH_CEILING
+from function.log_payload import REDUCED, loggable
+from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
 from function.tokens import TokenUnavailable
 
 # 7 days: Pinterest's limit on event_time (older events are refused).
@@ -27,7 +31,7 @@ MODE = "replay"
 
 @dataclass(frozen=True)
 class Replayed:
-    """What happened to one event: delivered, failed, too old, unusable, or would send (dry run)."""
+    """What happened to one event: delivered, failed, too old, unusable, refused, or would send (dry run)."""
 
     event_id: str
     event_name: str | None
@@ -43,24 +47,66 @@ class Plan:
     refused: tuple[Replayed, ...]
 
 
-def plan(rows: Sequence[Mapping[str, Any]], now_s: float) -> Plan:
-    """Split the last rows of failed events into what can be sent again and what cannot, and why."""
+def plan(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAllowlist) -> Plan:
+    """Split the last rows of failed events into what can be sent again and what cannot, and why.
+
+    The table is read as untrusted input: a row is sent only to an allowed account, with a payload
+    that passes the checks a request's events pass and holds nothing the logs never keep.
+    """
     send, refused = [], []
     for row in rows:
         payload = row.get("request_body")
         event_id, name = str(row.get("event_id")), row.get("event_name")
-        if not isinstance(payload, Mapping) or not row.get("ad_account_id"):
+        account = row.get("ad_account_id")
+        if not isinstance(payload, Mapping) or not account:
             refused.append(Replayed(event_id, name, "unusable", "the row holds no payload or ad account"))
             continue
         event_time = payload.get("event_time")
         if not isinstance(event_time, int | float) or now_s - event_time > PINTEREST_WINDOW_S:
             refused.append(Replayed(event_id, name, "too old", "event_time is outside Pinterest's 7 days"))
             continue
-        item = Item(dict(payload), str(row["ad_account_id"]), bool(row.get("test_mode")),
+        problem = _account_problem(account, accounts) or _payload_problem(payload, event_id, int(now_s))
+        if problem:
+            refused.append(Replayed(event_id, name, "refused", problem))
+            continue
+        item = Item(_sendable(payload), account, bool(row.get("test_mode")),
                     trace_id=row.get("trace_id"), ga4_event_name=row.get("ga4_event_name"),
                     tag_name=row.get("tag_name"))
         send.append((item, int(row.get("last_attempt") or 0)))
     return Plan(tuple(send), tuple(refused))
+
+
+def _account_problem(account: Any, accounts: AccountAllowlist) -> str | None:
+    """The account goes into the URL the token is sent to: digits only, and one this deployment may use."""
+    if not isinstance(account, str) or not is_ad_account_id(account):
+        return "ad_account_id is not 1-18 digits"
+    if not accounts.allows(account):
+        return "ad_account_id is neither PINTEREST_AD_ACCOUNT_ID nor in PINTEREST_AD_ACCOUNT_IDS"
+    return None
+
+
+def _payload_problem(payload: Mapping[str, Any], event_id: str, now: int) -> str | None:
+    """Why the logged event may not be sent, or None."""
+    if payload.get("event_id") != event_id:
+        return "the payload's event_id is not the row's"
+    if loggable(payload) != payload:
+        return "the payload holds a value the logs never keep (raw personal data?)"
+    sendable = _sendable(payload)
+    user_data = sendable.get("user_data")
+    if isinstance(user_data, Mapping) and not (user_data.get("em") or user_data.get("hashed_maids")):
+        return ("no em or hashed_maids: the logs keep the IP address and user agent only reduced, "
+                "so they are not sent again and Pinterest could not match the event")
+    try:
+        validate.built_event(sendable, now)
+    except GatewayError as exc:
+        return str(exc)
+    return None
+
+
+def _sendable(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The logged event without the values the logs keep only reduced (not the user's, so never sent)."""
+    return {key: {k: v for k, v in value.items() if k not in REDUCED} if isinstance(value, Mapping) else value
+            for key, value in payload.items() if key not in REDUCED}
 
 
 class ContinuedAttempts:

@@ -23,7 +23,7 @@ from function.limits import EVENTS_PER_CALL as PINTEREST_BATCH_CEILING
 from function.secret_manager import parse_one_secret_name, parse_secret_name
 from function.sqlite_store import parse_path
 
-_AD_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+_AD_ACCOUNT_ID = re.compile(r"[0-9]{1,18}")  # as Pinterest's ad_account_id path parameter: digits, 18 at most
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
 
@@ -46,10 +46,10 @@ def is_ad_account_id(value: str) -> bool:
 
 
 def parse_ad_account_id(value: str) -> str:
-    """Digits only (Pinterest advertiser ids look like 549XXXXXXXXX)."""
+    """Digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)."""
     value = value.strip()
     if not is_ad_account_id(value):
-        raise ValueError("must be digits only (Pinterest advertiser ids look like 549XXXXXXXXX)")
+        raise ValueError("must be digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)")
     return value
 
 

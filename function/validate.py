@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
+from function import event_names
 from function.errors import BadRequest, Unprocessable
+from function.fields import FIELDS, Field
 from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
+from function.normalize import is_digest
+from function.settings import ACTION_SOURCES
+
+# Section → its rows of the field table; the event level also holds what build_event sets itself.
+_ROWS: dict[str, dict[str, Field]] = {
+    section: {row.key: row for row in FIELDS if row.section == section}
+    for section in ("event", "user_data", "custom_data")
+}
+_BUILT_KEYS = frozenset({"event_name", "action_source", "partner_name", "user_data", "custom_data"})
+_REQUIRED = ("event_name", "action_source", "event_time", "event_id", "user_data")
 
 
 def event_time(value: int | None, now: int) -> int:
@@ -40,3 +52,59 @@ def event_size(payload: Mapping[str, Any]) -> int:
     if size > MAX_EVENT_BYTES:
         raise BadRequest(f"the event comes to {size} bytes; at most {MAX_EVENT_BYTES} are accepted per event")
     return size
+
+
+def built_event(event: Mapping[str, Any], now: int) -> None:
+    """An event read back rather than built (replay) must be one build_event could have made.
+
+    The keys build_event writes and no other, each value one its field's normalizer gives back
+    unchanged, hashed fields holding SHA-256 digests only, an event name and action source Pinterest
+    takes, an event time within 7 days and an identifier. Refusals name the key, never the value.
+    """
+    missing = [key for key in _REQUIRED if key not in event]
+    if missing:
+        raise Unprocessable(f"the event lacks {', '.join(missing)}")
+    _only_known(event, _ROWS["event"].keys() | _BUILT_KEYS, "the event")
+    name = event["event_name"]
+    if not isinstance(name, str) or not event_names.takes(name):
+        raise Unprocessable("event_name must be a standard name or 1-100 letters, digits, '_' or '-'")
+    if event["action_source"] not in ACTION_SOURCES:
+        raise Unprocessable(f"action_source must be one of {', '.join(ACTION_SOURCES)}")
+    if not isinstance(event.get("partner_name", ""), str):
+        raise Unprocessable("partner_name must be a string")
+    for section in ("user_data", "custom_data"):
+        if not isinstance(event.get(section, {}), Mapping):
+            raise Unprocessable(f"{section} must be an object")
+        _only_known(event.get(section, {}), _ROWS[section].keys(), section)
+    _as_built(event, "event", "")
+    _as_built(event["user_data"], "user_data", "user_data.")
+    _as_built(event.get("custom_data", {}), "custom_data", "custom_data.")
+    event_time(event["event_time"], now)
+    identifiers(event["user_data"])
+
+
+def _only_known(values: Mapping[str, Any], known: Set[str], where: str) -> None:
+    if not values.keys() <= known:
+        raise Unprocessable(f"{where} holds a key build_event never writes")
+
+
+def _as_built(values: Mapping[str, Any], section: str, prefix: str) -> None:
+    """Each field of the section as its row of the field table cleans it."""
+    for key, value in values.items():
+        row = _ROWS[section].get(key)
+        if row is None:  # the event level's own keys, checked by built_event
+            continue
+        if row.hashed:
+            if not _digests(value):
+                raise Unprocessable(f"{prefix}{key} must hold SHA-256 digests (64 lower-case hex) only")
+            continue
+        try:
+            clean = row.normalize(value)
+        except ValueError:
+            clean = None
+        if clean != value or type(clean) is not type(value):
+            raise Unprocessable(f"{prefix}{key} is not a value the gateway builds")
+
+
+def _digests(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and is_digest(v) for v in value)

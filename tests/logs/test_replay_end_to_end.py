@@ -41,7 +41,8 @@ def test_a_failed_event_replays_into_a_delivered_one_with_its_attempts_continued
     try:
         requests.post(control(clean_sandbox, "faults"), json={"script": ["500", "503"]}, timeout=5)
         event = {"event_name": "purchase", "event_id": "replay-1", "ip_override": "198.51.100.7",
-                 "user_agent": "UA/replay", "value": 10, "currency": "USD"}
+                 "user_agent": "UA/replay", "value": 10, "currency": "USD",
+                 "user_data": {"email_address": "replay@example.org"}}
         assert server.post([event], headers={"X-Tag-Name": "Pinterest CAPI"}).status_code == 502
         assert wait_until(lambda: len(rows_of("replay-1", environ, capsys)) == 2)
     finally:
@@ -63,7 +64,12 @@ def test_a_failed_event_replays_into_a_delivered_one_with_its_attempts_continued
     assert recorded_ids(clean_sandbox) == ["replay-1"]
     after = rows_of("replay-1", environ, capsys)
     assert [(r["outcome"], r["attempt"], r["delivery"]) for r in after[2:]] == [("delivered", 3, "replay")]
-    assert after[2]["request_body"] == before[1]["request_body"]  # the same hashed event, same event_id
+    # The same hashed event and event_id, without the IP address and user agent the log keeps only reduced.
+    logged = before[1]["request_body"]
+    assert (logged["user_data"]["client_ip_address"], logged["user_data"]["client_user_agent"]) == (
+        "198.51.100.0/24", "[withheld]")
+    del logged["user_data"]["client_ip_address"], logged["user_data"]["client_user_agent"]
+    assert after[2]["request_body"] == logged
     assert after[2]["tag_name"] == "Pinterest CAPI"
 
     assert main(["replay"], environ=environ) == 0

@@ -53,7 +53,7 @@ def test_without_the_option_the_deployment_account_is_meant() -> None:
         pytest.param("549?test=false", id="a query is refused"),
         pytest.param(-549, id="a negative number is refused"),
         pytest.param(True, id="a boolean is refused"),
-        pytest.param("5" * 33, id="over 32 digits is refused"),
+        pytest.param("5" * 19, id="over 18 digits is refused"),
     ],
 )
 def test_an_option_that_is_not_digits_is_a_400_naming_the_path(value: object) -> None:

@@ -150,3 +150,15 @@ def test_a_netrc_entry_for_the_host_does_not_replace_the_token(sandbox: Sandbox,
     monkeypatch.setenv("NETRC", str(netrc))
     answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
     assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("account", [
+    "549000000001/../../../other/endpoint?x=", "549000000001@evil.example", "549 1", "1" * 19, "",
+    "\u0665\u0664\u0669",  # Arabic-Indic digits: digits to str.isdigit, not to a URL
+])
+def test_the_client_sends_nothing_to_an_account_that_is_not_1_to_18_digits(recording: Recording,
+                                                                            account: str) -> None:
+    url, seen = recording
+    with pytest.raises(ValueError, match="1-18 digits"):
+        PinterestClient(f"{url}/v5", 5.0).send(account, [EVENT], test=False, token=TOKEN)
+    assert seen == []

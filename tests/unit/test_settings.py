@@ -131,9 +131,9 @@ def test_from_env_reads(env: dict[str, str], field: str, expected: Any) -> None:
             id="non-ASCII digits are refused",
         ),
         pytest.param(
-            {"PINTEREST_AD_ACCOUNT_ID": "1" * 33},
+            {"PINTEREST_AD_ACCOUNT_ID": "1" * 19},
             r"PINTEREST_AD_ACCOUNT_ID must be digits only",
-            id="an ad account id over 32 digits is refused",
+            id="an ad account id over 18 digits is refused",
         ),
     ],
 )
@@ -319,7 +319,8 @@ def test_from_env_reads_only_the_mapping_it_is_given(monkeypatch: pytest.MonkeyP
         pytest.param("549000000001", True, id="digits are an ad account id"),
         pytest.param("", False, id="an empty string is not an ad account id"),
         pytest.param("549 000", False, id="a space is not allowed in an ad account id"),
-        pytest.param("12345678901234567890123456789012", True, id="32 digits are allowed"),
+        pytest.param("123456789012345678", True, id="18 digits are allowed, as Pinterest allows"),
+        pytest.param("1234567890123456789", False, id="19 digits are not"),
         pytest.param("549000000001\n", False, id="a trailing newline is not allowed"),
     ],
 )
