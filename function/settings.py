@@ -198,7 +198,7 @@ class Settings:
 
     ad_account_id: str = setting(
         "PINTEREST_AD_ACCOUNT_ID", parse_ad_account_id, "",
-        "Pinterest ad account that receives the events (digits only). Required.")
+        "Pinterest ad account that receives the events (1-18 digits). Required.")
     ad_account_ids: tuple[str, ...] = setting(
         "PINTEREST_AD_ACCOUNT_IDS", parse_ad_account_ids, "",
         "Other ad accounts a request may pick with pinterest.ad_account_id (comma-separated digits); "
