@@ -78,7 +78,7 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
                             f"attempt {last + 1}") for item, last in chosen.send]
     else:
         log = ConsoleLog(settings.log_console, settings.project, stream=sys.stderr)
-        rows_journal = table_journal(settings, log, exit_hook=False)
+        rows_journal = table_journal(settings, log)
         journal = ContinuedAttempts(Journals(ConsoleJournal(log), rows_journal), last_attempts(chosen.send))
         secrets = SecretManager(settings.secret_manager_endpoint or "")
         deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1)

@@ -1,34 +1,53 @@
-"""Optimistic delivery: a bounded queue, coalesced per (ad account, test mode), sent by a worker thread.
+"""Optimistic delivery: a queue bounded in events and bytes, one sending lane per ad account.
 
-The thread starts on first use in the serving process and the final flush runs from that
-process's atexit (see worker.py for the gunicorn facts behind both).
+Each ad account has a lane: a thread that sends that account's batches (one per test mode) one
+call at a time. A 429 with Retry-After, a slow answer or an outage of one account holds that lane
+only, never another account's events; and an instance never has more than one call in flight per
+ad account, Pinterest's unit of rate limiting (see Pinterest's rate limits: per ad account, per
+minute). Lanes start on first use in the serving process (see worker.py); there are at most as
+many as allowed ad accounts.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from function.delivery import Batch, Deliverer, Item
 from function.journal import EventRecord, Journal
-from function.worker import ProcessThread
+from function.worker import Pending, ProcessThread, seconds_to_due, take_due
 
-# 30 s: how long the worker keeps retrying one batch while the instance is healthy.
+# 30 s: how long a lane keeps retrying one batch while the instance is healthy.
 RETRY_WINDOW_S = 30.0
-# 6.5 s: the shutdown flush deadline, inside Cloud Run's 10 s between SIGTERM and SIGKILL.
-SHUTDOWN_GRACE_S = 6.5
-# 1 s: how long past the deadline close() waits for a call the worker still has in flight.
-_JOIN_SLACK_S = 1.0
 
 
-@dataclass
-class _Group:
-    """Events waiting for one (ad account, test mode) call, and when the oldest arrived."""
+def queued_bytes(item: Item) -> int:
+    """What one event counts against PINTEREST_QUEUE_MAX_BYTES: its JSON as it will be sent."""
+    return len(json.dumps(item.payload, separators=(",", ":")))
 
-    items: list[Item]
-    since: float
+
+@dataclass(frozen=True)
+class _Queued:
+    item: Item
+    size: int
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One ad account's events (a Pending per test mode), its thread and the call it has in flight.
+
+    Every field is guarded by the sender's lock, which `wake` is a condition of.
+    """
+
+    account: str
+    wake: threading.Condition
+    groups: dict[bool, Pending[_Queued]] = field(default_factory=dict)
+    in_flight: Batch | None = None
+    thread: ProcessThread = field(init=False)
 
 
 class BackgroundSender:
@@ -39,135 +58,151 @@ class BackgroundSender:
     """
 
     def __init__(self, deliverer: Deliverer, journal: Journal, *, batch_max: int, batch_wait_s: float,
-                 queue_max: int, grace_s: float = SHUTDOWN_GRACE_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 queue_max: int, queue_max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._deliverer = deliverer
         self._journal = journal
         self._batch_max = batch_max
         self._batch_wait_s = batch_wait_s
         self._queue_max = queue_max
-        self._grace_s = grace_s
+        self._queue_max_bytes = queue_max_bytes
         self._clock = clock
-        self._cond = threading.Condition()
-        self._groups: dict[tuple[str, bool], _Group] = {}
-        self._queued = 0
+        self._lock = threading.Lock()
+        self._lanes: dict[str, _Lane] = {}
+        self._queued = 0  # events waiting in all lanes
+        self._queued_bytes = 0  # and their size, as queued_bytes counts it
         self._closing = False
-        self._shutdown_at = float("inf")
-        self._in_flight: dict[str, Batch] = {}
-        self._worker = ProcessThread("pinterest-sender", self._run)
-        self._exit_hook = False
+        self._shutdown_at = math.inf
 
     @property
     def closing(self) -> bool:
         return self._closing
 
     def submit(self, items: Sequence[Item]) -> bool:
-        """Queue all of `items`, or none when the queue is full or closing (the caller then sends them)."""
-        with self._cond:
-            if self._closing or self._queued + len(items) > self._queue_max:
+        """Queue all of `items`, or none when the queue is full (in events or bytes) or closing;
+        the caller then sends them itself."""
+        queued = [_Queued(item, queued_bytes(item)) for item in items]
+        size = sum(entry.size for entry in queued)
+        with self._lock:
+            if (self._closing or self._queued + len(queued) > self._queue_max
+                    or self._queued_bytes + size > self._queue_max_bytes):
                 return False
             now = self._clock()
-            for item in items:
-                group = self._groups.setdefault((item.ad_account_id, item.test), _Group([], now))
-                group.items.append(item)
-            self._queued += len(items)
-            self._ensure_worker()
-            self._cond.notify()
+            woken = {}
+            for entry in queued:
+                lane = self._lane(entry.item.ad_account_id)
+                lane.groups.setdefault(entry.item.test, Pending()).add([entry], now)
+                woken[id(lane)] = lane
+            self._queued += len(queued)
+            self._queued_bytes += size
+            for lane in woken.values():
+                lane.thread.ensure_started()
+                lane.wake.notify()
         return True
 
     def poke(self) -> None:
-        """Wake the worker: with request-based billing it was frozen while no request ran."""
-        with self._cond:
-            if self._queued:
-                self._ensure_worker()
-                self._cond.notify()
+        """Wake the lanes with work: with request-based billing they were frozen while no request ran."""
+        with self._lock:
+            for lane in self._lanes.values():
+                if any(group.items for group in lane.groups.values()):
+                    lane.thread.ensure_started()
+                    lane.wake.notify()
 
-    def close(self) -> None:
-        """Stop taking work, deliver what is queued within the grace period, drop the rest on record."""
-        with self._cond:
+    def close(self, until: float = math.inf) -> None:
+        """Stop taking work at once; deliver what is queued by `until`, drop the rest on record.
+
+        After `until` only this thread touches the queues: what is left, and the batch of a call
+        still in flight (its outcome unknown; a late answer is journaled too), is dropped on record.
+        """
+        with self._lock:
             if self._closing:
                 return
             self._closing = True
-            self._shutdown_at = self._clock() + self._grace_s
-            self._cond.notify_all()
-        self._worker.join(self._shutdown_at - self._clock() + _JOIN_SLACK_S)
-        self._drain()
-        with self._cond:
-            stuck = list(self._in_flight.values())  # the worker never came back from these calls
-            self._in_flight.clear()
-        for batch in stuck:
-            self._drop(batch, "shutdown while the call was in flight; outcome unknown")
+            self._shutdown_at = until
+            lanes = list(self._lanes.values())
+            for lane in lanes:
+                lane.wake.notify_all()
+        for lane in lanes:
+            lane.thread.join(until - self._clock())
+        for lane in lanes:
+            if not lane.thread.alive:
+                self._drain(lane)  # no thread of this process serves it
+            with self._lock:
+                stuck, lane.in_flight = lane.in_flight, None
+                left = []
+                while batch := self._take(lane, everything=True):
+                    left.append(batch)
+            if stuck is not None:
+                self._drop(stuck, "shutdown while the call was in flight; outcome unknown")
+            for batch in left:
+                self._drop(batch, "the shutdown budget ended before delivery")
 
-    def _ensure_worker(self) -> None:
-        """Start the worker in this process (called with the lock held); the exit hook once, at first use."""
-        self._worker.ensure_started()
-        if not self._exit_hook:
-            self._worker.on_exit(self.close)
-            self._exit_hook = True
+    def _lane(self, account: str) -> _Lane:
+        """The account's lane, made on first use (lock held)."""
+        lane = self._lanes.get(account)
+        if lane is None:
+            lane = _Lane(account, threading.Condition(self._lock))
+            lane.thread = ProcessThread(f"pinterest-{account}", lambda: self._run(lane))
+            self._lanes[account] = lane
+        return lane
 
-    def _run(self) -> None:
-        """Wait for a due batch, send it, repeat; on close, drain and stop."""
+    def _run(self, lane: _Lane) -> None:
+        """Send the lane's due batches one at a time; once closing, its whole queue until the deadline."""
         while True:
-            with self._cond:
-                due = self._take_due()
-                while not due and not self._closing:
-                    self._cond.wait(self._seconds_to_next_due())
-                    due = self._take_due()
-                if not due and self._closing:
-                    return
-            for batch in due:
-                self._send(batch)
-
-    def _drain(self) -> None:
-        """Deliver everything still queued until the shutdown deadline, then record the rest as dropped."""
-        while True:
-            with self._cond:
-                due = self._take_due(everything=True)
-            if not due:
+            with self._lock:
+                batch = self._next(lane)
+                while batch is None and not self._closing:
+                    lane.wake.wait(self._seconds_to_due(lane))
+                    batch = self._next(lane)
+            if batch is None:
                 return
-            for batch in due:
-                self._send(batch)
+            self._send(lane, batch)
 
-    def _take_due(self, everything: bool = False) -> list[Batch]:
-        """Pop the batches that are full or old enough (all of them when closing); lock held."""
-        now = self._clock()
-        due = []
-        for key, group in list(self._groups.items()):
-            full = len(group.items) >= self._batch_max
-            if not (everything or self._closing or full or now - group.since >= self._batch_wait_s):
-                continue
-            taken, rest = group.items[:self._batch_max], group.items[self._batch_max:]
-            due.append(Batch(key[0], key[1], tuple(taken)))
-            if rest:
-                group.items, group.since = rest, now
-            else:
-                del self._groups[key]
-            self._queued -= len(taken)
-        return due
+    def _drain(self, lane: _Lane) -> None:
+        """What the lane's thread would do once closing, from this thread."""
+        while True:
+            with self._lock:
+                batch = self._next(lane)
+            if batch is None:
+                return
+            self._send(lane, batch)
 
-    def _seconds_to_next_due(self) -> float | None:
-        """How long until the oldest group is due; None (wait for a submit) when nothing is queued."""
-        if not self._groups:
-            return None
-        oldest = min(group.since for group in self._groups.values())
-        return max(oldest + self._batch_wait_s - self._clock(), 0.0)
-
-    def _send(self, batch: Batch) -> None:
-        """Deliver one batch within the retry window, or drop it on record once shutdown has passed."""
+    def _next(self, lane: _Lane) -> Batch | None:
+        """The lane's next due batch, marked in flight; none once the shutdown deadline passed (lock held)."""
         if self._clock() >= self._shutdown_at:
-            self._drop(batch, "shutdown grace period ended before delivery")
-            return
+            return None
+        lane.in_flight = self._take(lane, everything=self._closing)
+        return lane.in_flight
+
+    def _take(self, lane: _Lane, *, everything: bool) -> Batch | None:
+        """A due batch of the lane (test mode or not), taken off the queue (lock held)."""
+        now = self._clock()
+        for test, group in lane.groups.items():
+            taken = take_due(group, now, self._batch_max, self._batch_wait_s, everything=everything)
+            if taken:
+                self._queued -= len(taken)
+                self._queued_bytes -= sum(entry.size for entry in taken)
+                return Batch(lane.account, test, tuple(entry.item for entry in taken))
+        return None
+
+    def _seconds_to_due(self, lane: _Lane) -> float | None:
+        """Until the lane's oldest batch is due; None (wait for a submit) when it holds nothing."""
+        now = self._clock()
+        waits = [wait for group in lane.groups.values()
+                 if (wait := seconds_to_due(group, now, self._batch_wait_s)) is not None]
+        return min(waits, default=None)
+
+    def _send(self, lane: _Lane, batch: Batch) -> None:
+        """Deliver one batch within the retry window, ended by the shutdown deadline."""
         started = self._clock()
-        with self._cond:
-            self._in_flight[batch.batch_id] = batch
         try:
             self._deliverer.deliver(batch, "optimistic",
                                     lambda: min(started + RETRY_WINDOW_S, self._shutdown_at))
-        except Exception as exc:  # the worker must survive anything and keep the record
+        except Exception as exc:  # the lane must survive anything and keep the record
             self._drop(batch, f"delivery error: {type(exc).__name__}")
         finally:
-            with self._cond:
-                self._in_flight.pop(batch.batch_id, None)
+            with self._lock:
+                if lane.in_flight is batch:
+                    lane.in_flight = None
 
     def _drop(self, batch: Batch, reason: str) -> None:
         self._journal.record([

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,8 +19,8 @@ from function.pinterest import Answer, PinterestClient, PinterestUnavailable
 from function.scrub import scrub, scrub_json
 from function.tokens import TokenProvider
 
-# Shortest read timeout worth trying when little of the deadline is left (seconds).
-_MIN_READ_TIMEOUT_S = 0.2
+# Shortest call worth trying when little of the deadline is left (seconds).
+_MIN_CALL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class Deliverer:
     """Sends a batch until it is answered for good, the attempts run out or the deadline nears.
 
     A 401 gets one token refresh and one re-send inside the same attempt; 400/403/422 and
-    per-event failures are final; the retryable statuses in `retry` are sent again.
+    per-event failures are final; the retryable statuses in `retry` are sent again. Every
+    delivery ends by its deadline or the instance's `stop_by`, whichever comes first.
     """
 
     def __init__(self, client: PinterestClient, tokens: TokenProvider, journal: Journal, log: ConsoleLog,
@@ -112,9 +115,31 @@ class Deliverer:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._clock = clock
+        self._stop_at = math.inf
+        self._idle = threading.Condition()
+        self._active = 0  # deliveries under way, guarded by _idle
+
+    def stop_by(self, at: float) -> None:
+        """Shutdown: deliveries under way and to come end by `at` (monotonic)."""
+        self._stop_at = at
+
+    def wait_idle(self, until: float) -> bool:
+        """Wait until no delivery is under way, or `until`; False if some still are."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout=max(until - self._clock(), 0.0))
 
     def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
         """The final attempt; every attempt is journaled. Raises TokenUnavailable untouched."""
+        with self._idle:
+            self._active += 1
+        try:
+            return self._deliver(batch, mode, lambda: min(deadline(), self._stop_at))
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
         counter = iter(range(1, self._max_attempts + 1))
 
         def retry_after(state: tenacity.RetryCallState) -> float | None:
@@ -136,11 +161,10 @@ class Deliverer:
 
     def _attempt(self, batch: Batch, number: int, deadline: Callable[[], float]) -> Attempt:
         count = len(batch.items)
-        timeout = max(deadline() - self._clock(), _MIN_READ_TIMEOUT_S)
         try:
-            answer = self._call(batch, self._tokens.get(batch.ad_account_id), timeout)
+            answer = self._call(batch, self._tokens.get(batch.ad_account_id), deadline)
             if answer.status_code == 401:
-                answer = self._call(batch, self._tokens.refresh(batch.ad_account_id), timeout)
+                answer = self._call(batch, self._tokens.refresh(batch.ad_account_id), deadline)
         except PinterestUnavailable as exc:
             reason = f"Pinterest unreachable: {exc.reason}"
             return Attempt(number, [EventOutcome(False, reason)] * count, None, reason, retryable=True)
@@ -149,9 +173,11 @@ class Deliverer:
         retryable = answer.status_code in retry.RETRYABLE_STATUSES
         return Attempt(number, read_answer(answer, count), answer, retryable=retryable)
 
-    def _call(self, batch: Batch, token: str, timeout: float) -> Answer:
+    def _call(self, batch: Batch, token: str, deadline: Callable[[], float]) -> Answer:
+        """One call that ends by the deadline (after the token read, which may have taken a while)."""
+        within_s = max(deadline() - self._clock(), _MIN_CALL_S)
         return self._client.send(batch.ad_account_id, batch.events, test=batch.test, token=token,
-                                 read_timeout=timeout)
+                                 within_s=within_s)
 
     def _report(self, batch: Batch, mode: str, attempt: Attempt, *, final: bool) -> None:
         """One journal record per event, and the call itself on the console when asked for.

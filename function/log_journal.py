@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -53,16 +54,15 @@ class TableJournal:
         except Exception as exc:  # the event path must never fail because of its log
             self._log.write("ERROR", "log rows not built", error=type(exc).__name__)
 
-    def close(self) -> None:
-        """Write what is queued (for commands, which exit right after)."""
+    def close(self, until: float = math.inf) -> None:
+        """Write what is queued by `until` (commands wait for all of it; shutdown has a deadline)."""
         if self.writer is not None:
-            self.writer.close()
+            self.writer.close(until)
 
 
-def table_journal(settings: Settings, log: ConsoleLog, *, exit_hook: bool = True) -> TableJournal:
+def table_journal(settings: Settings, log: ConsoleLog) -> TableJournal:
     """The journal of the configured store, its writer sized by LOG_BIGQUERY_BATCH_MAX/_FLUSH_MS."""
     store = open_store(settings)
     writer = None if store is None else LogWriter(
-        store, log, batch_max=settings.log_batch_max, flush_s=settings.log_flush_ms / 1000,
-        exit_hook=exit_hook)
+        store, log, batch_max=settings.log_batch_max, flush_s=settings.log_flush_ms / 1000)
     return TableJournal(writer, InstanceFacts(settings.platform_revision), log)

@@ -1,15 +1,14 @@
 """Writes log rows to the store from a background thread, in batches, never holding up an event.
 
-Facts that shape it (as for the optimistic sender, see worker.py): the thread starts on first
-use in the process that serves requests; the final flush runs from `atexit` in that process. Its
-exit hook is registered when the writer is built — at import, before gunicorn forks and before the
-sender registers its own on first use — so, atexit being last-in first-out, it runs after the
-sender has flushed and journaled its last events. Rows that cannot be stored (buffer full, store
-down past the retries, shutdown deadline) go to the console as structured JSON with the full row.
+The thread starts on first use in the process that serves requests (see worker.py); the
+instance's shutdown hook (app.py) closes it after the sender has journaled its last events. Rows
+that cannot be stored (buffer full, store down past the retries, shutdown deadline) go to the
+console as structured JSON with the full row.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -25,8 +24,8 @@ BUFFER_MAX = 10_000
 INSERT_ATTEMPTS = 4
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 8.0
-# 2.5 s: what remains of Cloud Run's 10 s after SIGTERM once the sender's 6.5 s grace has passed.
-SHUTDOWN_GRACE_S = 2.5
+# 0.5 s: how long past its deadline close() waits for an insert still in flight.
+_JOIN_SLACK_S = 0.5
 
 
 class LogWriter:
@@ -34,8 +33,7 @@ class LogWriter:
 
     def __init__(self, store: LogStore, log: ConsoleLog, *, batch_max: int, flush_s: float,
                  buffer_max: int = BUFFER_MAX, attempts: int = INSERT_ATTEMPTS,
-                 backoff_s: float = BACKOFF_FIRST_S, grace_s: float = SHUTDOWN_GRACE_S,
-                 clock: Callable[[], float] = time.monotonic, exit_hook: bool = True) -> None:
+                 backoff_s: float = BACKOFF_FIRST_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self._log = log
         self._batch_max = batch_max
@@ -43,17 +41,14 @@ class LogWriter:
         self._buffer_max = buffer_max
         self._attempts = attempts
         self._backoff_s = backoff_s
-        self._grace_s = grace_s
         self._clock = clock
         self._cond = threading.Condition()
         self._rows: deque[PendingRow] = deque()
         self._oldest = 0.0
         self._in_flight: list[PendingRow] = []
         self._closing = False
-        self._shutdown_at = float("inf")
+        self._shutdown_at = math.inf
         self._worker = ProcessThread("log-writer", self._run)
-        if exit_hook:
-            self._worker.on_exit(self.close)
 
     def submit(self, rows: Sequence[PendingRow]) -> None:
         """Queue rows without waiting; what does not fit (or comes after close) goes to the console."""
@@ -89,15 +84,15 @@ class LogWriter:
         self._drain()
         return True
 
-    def close(self) -> None:
-        """Stop taking rows, write the queue within the grace period, send the rest to the console."""
+    def close(self, until: float = math.inf) -> None:
+        """Stop taking rows, write the queue by `until`, send the rest to the console."""
         with self._cond:
             if self._closing:
                 return
             self._closing = True
-            self._shutdown_at = self._clock() + self._grace_s
+            self._shutdown_at = until
             self._cond.notify_all()
-        if not self._worker.join(self._grace_s + 0.5):
+        if not self._worker.join(until - self._clock() + _JOIN_SLACK_S):
             # stuck in an insert: its rows may never land, so keep them
             self._to_console(list(self._in_flight), "shutdown while the insert was in flight")
         self._drain()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3
 
 from function.settings import is_ad_account_id
 
@@ -63,17 +64,19 @@ class PinterestClient:
         return events_url(self._api_url, ad_account_id)
 
     def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool,
-             token: str, read_timeout: float | None = None) -> Answer:
-        """One call, its read timeout capped by the caller's deadline.
+             token: str, within_s: float | None = None) -> Answer:
+        """One call, ended by `within_s` (the caller's deadline) whatever part of it is slow.
 
-        Raises PinterestUnavailable when no answer came (connection error or timeout).
+        Connect and read timeouts alone do not bound a call: a connect that times out and a read
+        that follows a slow connect each take their whole timeout. urllib3's `total` caps both
+        together. Raises PinterestUnavailable when no answer came (connection error or timeout).
         """
         started = time.perf_counter()
         session = self._session
+        timeout = urllib3.Timeout(connect=self._connect_timeout, read=self._read_timeout, total=within_s)
         try:
             response = session.send(
-                self._prepare(ad_account_id, events, test, token),
-                timeout=(self._connect_timeout, min(self._read_timeout, read_timeout or self._read_timeout)),
+                self._prepare(ad_account_id, events, test, token), timeout=timeout,
                 allow_redirects=False, proxies=session.proxies, verify=session.verify, stream=False,
                 cert=session.cert,
             )

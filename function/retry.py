@@ -19,6 +19,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE_S = 0.25
 # 8 s: one wait never exceeds what the optimistic retry window can afford.
 BACKOFF_CAP_S = 8.0
+# 0.2 s: the shortest wait between two calls, whatever Retry-After or the jitter says ("0" gave five
+# calls in 10 ms against a Pinterest asking us to slow down).
+BACKOFF_MIN_S = 0.2
 
 
 def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -41,14 +44,14 @@ _JITTER = tenacity.wait_random_exponential(multiplier=BACKOFF_BASE_S, max=BACKOF
 
 
 class _RetryAfterOrJitter(tenacity.wait.wait_base):
-    """Pinterest's Retry-After when it sends one, else full jitter."""
+    """Pinterest's Retry-After when it sends one, else full jitter; never less than BACKOFF_MIN_S."""
 
     def __init__(self, retry_after: Callable[[tenacity.RetryCallState], float | None]) -> None:
         self._retry_after = retry_after
 
     def __call__(self, state: tenacity.RetryCallState) -> float:
         told = self._retry_after(state)
-        return told if told is not None else _JITTER(state)
+        return max(told if told is not None else _JITTER(state), BACKOFF_MIN_S)
 
 
 class _AttemptsOrDeadline(tenacity.stop.stop_base):
@@ -65,7 +68,8 @@ class _AttemptsOrDeadline(tenacity.stop.stop_base):
 
 
 def wait_strategy(retry_after: Callable[[tenacity.RetryCallState], float | None]) -> tenacity.wait.wait_base:
-    """Full jitter (tenacity's random exponential), replaced by Retry-After when Pinterest sends one."""
+    """Full jitter (tenacity's random exponential), replaced by Retry-After when Pinterest sends one;
+    at least BACKOFF_MIN_S either way."""
     return _RetryAfterOrJitter(retry_after)
 
 

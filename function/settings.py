@@ -149,6 +149,18 @@ def parse_seconds(value: str) -> float:
     return seconds
 
 
+def seconds_up_to(high: float) -> Callable[[str], float]:
+    """A parser for a positive number of seconds no larger than `high`."""
+
+    def parse(value: str) -> float:
+        seconds = parse_seconds(value)
+        if seconds > high:
+            raise ValueError(f"must be a positive number of seconds up to {high:g}")
+        return seconds
+
+    return parse
+
+
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
     """A parser for a whole number in [low, high]."""
 
@@ -261,6 +273,14 @@ class Settings:
     queue_max: int = setting(
         "PINTEREST_QUEUE_MAX", bounded_int(1, 1_000_000), "10000",
         "Events the optimistic queue holds at most; beyond it requests fall back to awaited delivery.")
+    queue_max_bytes: int = setting(
+        "PINTEREST_QUEUE_MAX_BYTES", bounded_int(1, 1 << 40), "67108864",
+        "...and bytes (each event counted as its JSON as sent; in memory it takes about twice that). "
+        "64 MiB by default, within a 512 MiB instance.")
+    shutdown_budget_s: float = setting(
+        "SHUTDOWN_BUDGET_S", seconds_up_to(10), "8",
+        "Seconds from SIGTERM by which every queued event is delivered or recorded as dropped (the first "
+        "80 %) and the log rows are written (the rest); Cloud Run kills the instance 10 s after SIGTERM.")
     threads: int | None = setting(
         "THREADS", bounded_int(1, 1000), "",
         "Request threads per instance (functions-framework's own setting); sizes the connection pool. "

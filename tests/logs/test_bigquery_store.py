@@ -41,7 +41,7 @@ INVALID = EventRecord(outcome="invalid", reason="user_data needs em, hashed_maid
 
 def journal(store: BigQueryStore, console: io.StringIO, **options: float) -> TableJournal:
     settings = {"batch_max": 500, "flush_s": 60.0, **options}
-    writer = LogWriter(store, ConsoleLog("no", stream=console), exit_hook=False, **settings)  # type: ignore[arg-type]
+    writer = LogWriter(store, ConsoleLog("no", stream=console), **settings)  # type: ignore[arg-type]
     return TableJournal(writer, InstanceFacts("pinterest-capi-00007-xyz"), ConsoleLog("no", stream=console))
 
 

@@ -44,7 +44,8 @@ def items(count: int, account: str = "549000000001", test: bool = False, prefix:
 
 
 def sender(deliverer: RecordingDeliverer, journal: ListJournal, **overrides: float) -> BackgroundSender:
-    options = {"batch_max": 1000, "batch_wait_s": 60.0, "queue_max": 10_000, "grace_s": 5.0, **overrides}
+    options = {"batch_max": 1000, "batch_wait_s": 60.0, "queue_max": 10_000, "queue_max_bytes": 1 << 30,
+               **overrides}
     return BackgroundSender(deliverer, journal, **options)  # type: ignore[arg-type]
 
 
@@ -105,19 +106,19 @@ def test_after_close_nothing_is_accepted() -> None:
     assert not background.submit(items(1))
 
 
-def test_events_left_when_the_grace_period_ends_are_dropped_on_record_with_their_payload() -> None:
+def test_events_left_when_the_shutdown_deadline_passes_are_dropped_on_record_with_their_payload() -> None:
     now = [0.0]
     journal = ListJournal()
 
     def slow() -> None:
-        now[0] += 10  # each delivery outlasts the whole grace period
+        now[0] += 10  # each delivery outlasts the whole shutdown budget
 
     deliverer = RecordingDeliverer(on_deliver=slow)
     background = BackgroundSender(deliverer, journal, batch_max=1000, batch_wait_s=3600,  # type: ignore[arg-type]
-                                  queue_max=100, grace_s=5.0, clock=lambda: now[0])
+                                  queue_max=100, queue_max_bytes=1 << 30, clock=lambda: now[0])
     # Three accounts, three batches, none due before close(): only the shutdown flush sends them.
     background.submit(items(2, "1", prefix="a") + items(2, "2", prefix="b") + items(2, "3", prefix="c"))
-    background.close()
+    background.close(until=5.0)
     delivered = deliverer.event_ids()
     dropped = [r for r in journal.records if r.outcome == "dropped"]
     assert len(delivered) + len(dropped) == 6
@@ -125,19 +126,19 @@ def test_events_left_when_the_grace_period_ends_are_dropped_on_record_with_their
     assert all(r.payload["event_id"] == r.event_id for r in dropped if r.payload)
     assert all(r.payload for r in dropped)
     assert {r.event_id for r in dropped}.isdisjoint(delivered)
-    assert all(r.reason == "shutdown grace period ended before delivery" for r in dropped)
+    assert all(r.reason == "the shutdown budget ended before delivery" for r in dropped)
 
 
 def test_a_call_still_in_flight_at_the_deadline_is_dropped_on_record() -> None:
     release = threading.Event()
     journal = ListJournal()
     deliverer = RecordingDeliverer(on_deliver=lambda: release.wait(10))
-    background = sender(deliverer, journal, batch_wait_s=0.0, grace_s=0.1)
+    background = sender(deliverer, journal, batch_wait_s=0.0)
     background.submit(items(2, prefix="stuck"))
     deadline = time.monotonic() + 5
     while not deliverer.batches and time.monotonic() < deadline:
         time.sleep(0.01)
-    background.close()
+    background.close(time.monotonic() + 0.1)
     release.set()
     dropped = sorted(r.event_id for r in journal.records if r.outcome == "dropped")
     assert dropped == ["stuck-0", "stuck-1"]

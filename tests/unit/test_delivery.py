@@ -25,7 +25,7 @@ class ScriptedClient:
         return f"http://pinterest.test/v5/ad_accounts/{ad_account_id}/events"
 
     def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool, token: str,
-             read_timeout: float | None = None) -> Answer:
+             within_s: float | None = None) -> Answer:
         self.calls.append({"events": list(events), "token": token, "test": test})
         step = self.script.pop(0)
         if isinstance(step, Exception):

@@ -72,7 +72,7 @@ def test_the_settings_pick_bigquery_then_sqlite_then_nothing() -> None:
 
 def test_with_the_store_switched_off_records_are_simply_not_kept() -> None:
     off = table_journal(Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549", "LOG_SQLITE_PATH": "off"}),
-                        ConsoleLog("no"), exit_hook=False)
+                        ConsoleLog("no"))
     off.record([EventRecord(outcome="skipped")])
     off.close()
     assert off.writer is None

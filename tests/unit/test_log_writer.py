@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import atexit
 import io
 import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-
-import pytest
 
 from function.console_log import ConsoleLog
 from function.log_store import PendingRow, RowFailure, StoreUnavailable
@@ -51,8 +48,8 @@ def rows(count: int, prefix: str = "e") -> list[PendingRow]:
 
 
 def writer(store: FakeStore, stream: io.StringIO, **options: float) -> LogWriter:
-    settings = {"batch_max": 500, "flush_s": 60.0, "backoff_s": 0.001, "grace_s": 5.0, **options}
-    return LogWriter(store, ConsoleLog("no", stream=stream), exit_hook=False, **settings)  # type: ignore[arg-type]
+    settings = {"batch_max": 500, "flush_s": 60.0, "backoff_s": 0.001, **options}
+    return LogWriter(store, ConsoleLog("no", stream=stream), **settings)  # type: ignore[arg-type]
 
 
 def console_rows(stream: io.StringIO) -> list[dict]:
@@ -166,14 +163,14 @@ def test_submit_returns_while_the_store_is_blocked_and_a_full_buffer_spills_to_t
     assert sorted(store.stored) == ["e0:1:delivered", "e1:1:delivered", "first0:1:delivered"]
 
 
-def test_close_keeps_the_rows_of_an_insert_stuck_past_the_grace_period() -> None:
+def test_close_keeps_the_rows_of_an_insert_stuck_past_the_deadline() -> None:
     store, stream = FakeStore(), io.StringIO()
     store.release.clear()
-    log_writer = writer(store, stream, grace_s=0.1)
+    log_writer = writer(store, stream)
     log_writer.submit(rows(2))
     log_writer.flush(timeout_s=0.01)
     assert store.entered.wait(timeout=10)
-    log_writer.close()  # returns after the grace period although the insert never ends
+    log_writer.close(time.monotonic() + 0.1)  # returns after the deadline although the insert never ends
     lines = console_rows(stream)
     assert [line["row_id"] for line in lines] == ["e0:1:delivered", "e1:1:delivered"]
     assert {line["reason"] for line in lines} == {"shutdown while the insert was in flight"}
@@ -196,19 +193,6 @@ def test_flush_waits_until_queued_rows_are_written() -> None:
     assert log_writer.flush(timeout_s=10)
     assert len(store.stored) == 3
     log_writer.close()
-
-
-def test_the_exit_hook_does_nothing_in_a_process_that_never_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
-    hooks: list[tuple[Callable[..., None], tuple]] = []
-    monkeypatch.setattr(atexit, "register", lambda hook, *args: hooks.append((hook, args)))
-    store, stream = FakeStore(), io.StringIO()
-    settings = {"batch_max": 500, "flush_s": 60.0, "backoff_s": 0.001, "grace_s": 5.0}
-    log_writer = LogWriter(store, ConsoleLog("no", stream=stream), **settings)  # type: ignore[arg-type]
-    [(hook, args)] = hooks  # registered when built, as at import in gunicorn's master
-    hook(*args)  # the master exits: no row was ever queued there, so nothing closes
-    log_writer.submit(rows(1))
-    log_writer.close()
-    assert store.stored == ["e0:1:delivered"]
 
 
 def test_an_unexpected_store_error_is_retried_like_an_outage_and_the_thread_survives() -> None:

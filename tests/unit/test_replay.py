@@ -59,7 +59,7 @@ class ProcessingClient:
         return f"http://pinterest.test/v5/ad_accounts/{ad_account_id}/events"
 
     def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool, token: str,
-             read_timeout: float | None = None) -> Answer:
+             within_s: float | None = None) -> Answer:
         self.sent.append(list(events))
         return Answer(200, {"events": [{"status": "processed"} for _ in events]})
 

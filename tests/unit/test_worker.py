@@ -1,15 +1,19 @@
-"""The process-bound background thread: started once per process, closed only by its own process."""
+"""The background threads' skeleton: process-bound threads, the batching rule, the shutdown hook."""
 
 from __future__ import annotations
 
-import atexit
+import subprocess
+import sys
+import textwrap
 import threading
-from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from function import worker
-from function.worker import ProcessThread
+from function.worker import Pending, ProcessThread, seconds_to_due, take_due
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_thread_starts_once_and_is_a_daemon() -> None:
@@ -43,22 +47,6 @@ def test_a_forked_process_starts_its_own_thread(monkeypatch: pytest.MonkeyPatch)
     assert len(starts) == 2
 
 
-def test_the_exit_hook_closes_only_in_the_process_that_started_the_thread(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    hooks: list[tuple[Callable[..., None], tuple]] = []
-    monkeypatch.setattr(atexit, "register", lambda hook, *args: hooks.append((hook, args)))
-    closed: list[int] = []
-    thread = ProcessThread("test-worker", lambda: None)
-    thread.on_exit(lambda: closed.append(1))
-    [(hook, args)] = hooks
-    hook(*args)  # the master: the thread never started here
-    assert closed == []
-    thread.ensure_started()
-    thread.join(5)
-    hook(*args)
-    assert closed == [1]
-
-
 def test_join_reports_a_thread_that_is_still_running() -> None:
     release = threading.Event()
     thread = ProcessThread("test-worker", lambda: release.wait(5))
@@ -66,3 +54,93 @@ def test_join_reports_a_thread_that_is_still_running() -> None:
     assert not thread.join(0.05)
     release.set()
     assert thread.join(5)
+
+
+def test_take_due_waits_for_a_full_batch_or_the_oldest_items_age() -> None:
+    pending: Pending[int] = Pending()
+    pending.add([1, 2], now=10.0)
+    assert take_due(pending, 10.5, batch_max=3, wait_s=1.0) == []
+    assert seconds_to_due(pending, 10.5, wait_s=1.0) == 0.5
+    pending.add([3, 4], now=10.6)  # the batch's age is still its oldest item's
+    assert take_due(pending, 10.7, batch_max=3, wait_s=1.0) == [1, 2, 3]  # full
+    assert take_due(pending, 10.8, batch_max=3, wait_s=1.0) == []  # the rest starts a new wait
+    assert take_due(pending, 11.7, batch_max=3, wait_s=1.0) == [4]
+    assert seconds_to_due(pending, 11.7, wait_s=1.0) is None
+
+
+def test_take_due_takes_everything_when_closing_in_batches_of_the_maximum() -> None:
+    pending: Pending[int] = Pending()
+    pending.add(list(range(5)), now=0.0)
+    assert take_due(pending, 0.0, batch_max=2, wait_s=60.0, everything=True) == [0, 1]
+    assert take_due(pending, 0.0, batch_max=2, wait_s=60.0, everything=True) == [2, 3]
+    assert take_due(pending, 0.0, batch_max=2, wait_s=60.0, everything=True) == [4]
+    assert take_due(pending, 0.0, batch_max=2, wait_s=60.0, everything=True) == []
+
+
+# A parent that registers the hook and forks a child that, as gunicorn's worker does, installs its
+# own SIGTERM handler after the fork and then waits in its main thread for the requests in flight.
+_FORKING_PARENT = textwrap.dedent("""
+    import os, signal, sys, time
+    from function.worker import on_shutdown
+
+    out = sys.argv[1]
+
+    def note(text):
+        with open(out, "a") as file:
+            file.write(text + "\\n")
+
+    on_shutdown(lambda started: note(f"hook {os.getpid()} {time.monotonic() - started:.3f}"), budget_s=2)
+    child = os.fork()
+    if child == 0:
+        state = {"alive": True}
+        def handle_exit(sig, frame):  # what gunicorn's worker installs
+            state["alive"] = False
+            note("previous handler")
+        signal.signal(signal.SIGTERM, handle_exit)
+        note("ready")
+        while state["alive"]:
+            time.sleep(0.01)
+        time.sleep(0.5)  # the requests in flight end; the hook has long run
+        note("worker exits")
+        sys.exit(0)
+    while "ready" not in open(out).read() if os.path.exists(out) else True:
+        time.sleep(0.01)
+    os.kill(child, signal.SIGTERM)
+    os.waitpid(child, 0)
+""")
+
+
+def test_sigterm_runs_the_hook_at_once_in_the_forked_worker_then_its_own_handler_once(tmp_path: Path) -> None:
+    out = tmp_path / "notes"
+    subprocess.run([sys.executable, "-c", _FORKING_PARENT, str(out)], cwd=ROOT, timeout=30, check=True)
+    notes = out.read_text().splitlines()
+    hooks = [line for line in notes if line.startswith("hook")]
+    # Once in the worker, at SIGTERM (before its own wait ended), not again at its exit; once in the parent.
+    assert len(hooks) == 2
+    assert len({line.split()[1] for line in hooks}) == 2
+    assert notes.index(hooks[0]) < notes.index("worker exits")
+    assert "previous handler" in notes  # gunicorn's own handler still runs: the worker stops accepting
+
+
+def test_without_a_handler_of_its_own_a_forked_child_still_ends_on_sigterm(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import os, signal, sys, time
+        from function.worker import on_shutdown
+        out = sys.argv[1]
+        on_shutdown(lambda started: open(out, "a").write(f"hook {os.getpid()}\\n"), budget_s=2)
+        child = os.fork()
+        if child == 0:
+            open(out, "a").write("ready\\n")
+            time.sleep(30)
+            os._exit(0)
+        while not os.path.exists(out):
+            time.sleep(0.01)
+        os.kill(child, signal.SIGTERM)
+        _, status = os.waitpid(child, 0)
+        print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+    """)
+    out = tmp_path / "notes"
+    done = subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT, timeout=30, check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.split()[0] == "True"
+    assert sum(line.startswith("hook") for line in out.read_text().splitlines()) == 2
