@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,3 +17,23 @@ def _restore_environ() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def unanswered_connect() -> Iterator[str]:
+    """A loopback URL whose connects never complete: the listener's accept queue is full, so the
+    kernel drops further SYNs, as a Pinterest that does not answer the connect would."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # more than the queue holds (backlog 0 still queues one or two)
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/v5"
+    for held in [*fillers, listener]:
+        held.close()

@@ -178,7 +178,7 @@ class SandboxApp:
     def _conversions_call(self, ad_account_id: str, request: Request) -> Reply:
         """One call to the events endpoint: counted, perhaps faulted, otherwise answered like Pinterest."""
         call = self.recorder.begin_call()
-        fault = self.faults.draw()
+        fault = self.faults.draw(ad_account_id)
         reply = None
         if fault is not None:
             self.recorder.count_fault(fault.kind)

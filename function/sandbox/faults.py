@@ -3,10 +3,11 @@
 A configuration is a JSON object (all keys optional):
 
     {"probability": 0.2, "kinds": ["429", "503"], "retry_after": 1, "latency_ms": 0,
-     "timeout_s": 30, "seed": 1, "script": ["503", "503", "200"]}
+     "timeout_s": 30, "seed": 1, "script": ["503", "503", "200"], "ad_accounts": ["549000000001"]}
 
 The script is consumed one entry per call ("200" = behave normally) and wins while it lasts;
-afterwards each call draws a kind from `kinds` with `probability`.
+afterwards each call draws a kind from `kinds` with `probability`. With `ad_accounts`, only
+calls for those ad accounts suffer faults (Pinterest rate-limits per account); others pass.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ FAULT_KINDS = {
 # A script entry that lets the call through untouched.
 NO_FAULT = "200"
 
-_KEYS = frozenset({"probability", "kinds", "script", "retry_after", "latency_ms", "timeout_s", "seed"})
+_KEYS = frozenset({"probability", "kinds", "script", "retry_after", "latency_ms", "timeout_s", "seed",
+                   "ad_accounts"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class FaultConfig:
     latency_ms: int = 0
     timeout_s: float = 30.0
     seed: int | None = None
+    ad_accounts: tuple[str, ...] = ()
 
 
 def _number(raw: Mapping[str, object], key: str, default: float, *, integer: bool) -> float:
@@ -82,6 +85,9 @@ def parse_fault_config(raw: object) -> FaultConfig:
     kinds = _kinds(raw, "kinds", frozenset(FAULT_KINDS))
     if probability > 0 and not kinds:
         raise ValueError("kinds must name at least one fault when probability is above 0")
+    accounts = raw.get("ad_accounts", [])
+    if not isinstance(accounts, list) or not all(isinstance(account, str) for account in accounts):
+        raise ValueError("ad_accounts must be an array of strings")
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ValueError("seed must be an integer or null")
@@ -93,6 +99,7 @@ def parse_fault_config(raw: object) -> FaultConfig:
         latency_ms=int(_number(raw, "latency_ms", 0, integer=True)),
         timeout_s=float(_number(raw, "timeout_s", 30.0, integer=False)),
         seed=seed,
+        ad_accounts=tuple(accounts),
     )
 
 
@@ -128,10 +135,12 @@ class FaultPlan:
         """Back to injecting nothing."""
         self.configure(FaultConfig())
 
-    def draw(self) -> Fault | None:
-        """The fault for the next call, or None to behave normally."""
+    def draw(self, ad_account_id: str | None = None) -> Fault | None:
+        """The fault for the next call (for `ad_account_id`), or None to behave normally."""
         with self._lock:
             config = self.config
+            if config.ad_accounts and ad_account_id not in config.ad_accounts:
+                return None
             if self._remaining:
                 kind = self._remaining.pop(0)
                 return None if kind == NO_FAULT else Fault(kind, config)
@@ -145,4 +154,5 @@ class FaultPlan:
             view = asdict(self.config)
             view["kinds"] = list(self.config.kinds)
             view["script"] = list(self._remaining)
+            view["ad_accounts"] = list(self.config.ad_accounts)
             return view

@@ -136,3 +136,27 @@ def test_sigterm_flushes_the_queue_and_accounts_for_every_accepted_event(
         assert all(entry["payload"]["event_id"] == event_id for event_id, entry in failed.items())
     else:
         assert sorted(delivered) == sorted(accepted)
+
+
+def test_a_429_on_one_account_does_not_delay_another_accounts_events(
+        clean_sandbox: Sandbox, tmp_path: Path) -> None:
+    other = "549000000043"
+    env = optimistic_env(clean_sandbox, PINTEREST_AD_ACCOUNT_IDS=other, PINTEREST_BATCH_WAIT_MS="100",
+                         PINTEREST_MAX_ATTEMPTS="2")
+    server = start_function(env, tmp_path / "log")
+    try:
+        limited = {"probability": 1.0, "kinds": ["429"], "retry_after": 20, "ad_accounts": [AD_ACCOUNT]}
+        requests.post(control(clean_sandbox, "faults"), json=limited, timeout=5)
+        assert server.post([event("held-1")]).status_code == 202
+        wait_until(lambda: requests.get(control(clean_sandbox, "stats"), timeout=5).json()["faults"])
+        # The first account's lane now waits out Retry-After: 20; the other account's must not.
+        sent_at = time.monotonic()
+        response = server.post([{**event("free-1"), "pinterest": {"ad_account_id": other}}])
+        assert response.status_code == 202, response.text
+        wait_until(lambda: "free-1" in recorded_ids(clean_sandbox), timeout_s=20)
+        latency_s = time.monotonic() - sent_at
+    finally:
+        stop_process(server.process)
+    assert "free-1" in recorded_ids(clean_sandbox)
+    # Bounded by the batch wait (0.1 s) and one call, nothing like the other account's 20 s.
+    assert latency_s < 5, f"the other account's event waited {latency_s:.1f} s"

@@ -80,6 +80,15 @@ class TestPlan:
         kinds = [fault and fault.kind for fault in (plan.draw() for _ in range(5))]
         assert kinds == ["503", None, "429", None, None]
 
+    def test_faults_for_some_accounts_leave_the_others_alone(self) -> None:
+        plan = FaultPlan(parse_fault_config({"script": ["429", "429"], "ad_accounts": ["1"]}))
+        assert plan.draw("2") is None
+        assert plan.draw("1").kind == "429"  # type: ignore[union-attr]
+        assert plan.draw("2") is None  # the script is consumed by account 1's calls only
+        assert plan.draw("1").kind == "429"  # type: ignore[union-attr]
+        with pytest.raises(ValueError, match="ad_accounts"):
+            parse_fault_config({"ad_accounts": "1"})
+
     def test_describe_shows_what_is_left(self) -> None:
         plan = FaultPlan(FaultConfig(script=("503", "429")))
         plan.draw()
@@ -239,6 +248,7 @@ class TestOverHttp:
             "latency_ms": 0,
             "timeout_s": 30.0,
             "seed": None,
+            "ad_accounts": [],
         }
         assert requests.delete(root, timeout=5).json()["probability"] == 0.0
         assert call(sandbox).status_code == 200

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from function.background import BackgroundSender
+from function.background import BackgroundSender, queued_bytes
 from function.delivery import Attempt, Batch, EventOutcome, Item
 from function.journal import EventRecord
 
@@ -143,3 +143,41 @@ def test_a_call_still_in_flight_at_the_deadline_is_dropped_on_record() -> None:
     dropped = sorted(r.event_id for r in journal.records if r.outcome == "dropped")
     assert dropped == ["stuck-0", "stuck-1"]
     assert {r.reason for r in journal.records} == {"shutdown while the call was in flight; outcome unknown"}
+
+
+def test_an_account_held_by_its_call_does_not_delay_another_account() -> None:
+    release = threading.Event()
+    journal = ListJournal()
+    delivered: list[str] = []
+
+    class HeldForOne(RecordingDeliverer):
+        def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
+            if batch.ad_account_id == "1":
+                release.wait(10)  # a 429 with a long Retry-After, or a slow answer
+            delivered.append(batch.ad_account_id)
+            return super().deliver(batch, mode, deadline)
+
+    background = sender(HeldForOne(), journal, batch_wait_s=0.0)  # type: ignore[arg-type]
+    background.submit(items(1, "1", prefix="held"))
+    background.submit(items(1, "2", prefix="free"))
+    deadline = time.monotonic() + 5
+    while "2" not in delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert delivered == ["2"]  # account 2's event went out while account 1's call was still waiting
+    release.set()
+    background.close()
+    assert sorted(delivered) == ["1", "2"]
+
+
+def test_the_queue_is_bounded_in_bytes_as_well_as_events() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    big = [Item({"event_id": f"big-{i}", "event_source_url": "https://shop.example/" + "x" * 10_000},
+                "549000000001", False) for i in range(10)]
+    one = queued_bytes(big[0])
+    background = sender(deliverer, journal, queue_max_bytes=one * 5)
+    assert background.submit(big[:3])
+    assert not background.submit(big[3:6])  # 6 events would be over the bytes, though far under 10,000
+    assert background.submit(big[3:5])  # exactly at the bound
+    assert not background.submit(big[5:6])
+    background.close()
+    assert sorted(deliverer.event_ids()) == sorted(f"big-{i}" for i in range(5))

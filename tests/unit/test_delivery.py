@@ -210,3 +210,23 @@ def test_batches_group_by_account_and_test_mode_up_to_the_maximum() -> None:
     assert all(len(b.items) <= 2 for b in found)
     assert all(len({(i.ad_account_id, i.test) for i in b.items}) == 1 for b in found)
     assert sorted(i.payload["event_id"] for b in found for i in b.items) == sorted(str(i) for i in range(12))
+
+
+def test_retry_after_zero_still_waits_the_minimum_backoff() -> None:
+    client = ScriptedClient(*[error(429, {"retry-after": "0"})] * 4, ok(1))
+    final, _, clock, _ = run(client)
+    assert final.outcomes[0].delivered
+    assert clock.sleeps == [retry.BACKOFF_MIN_S] * 4  # five calls take 0.8 s at least, not 10 ms
+
+
+def test_a_shutdown_ends_deliveries_under_way_and_to_come() -> None:
+    journal, clock, tokens = ListJournal(), Clock(), Tokens()
+    client = ScriptedClient(*[error(503)] * 5)
+    deliverer = Deliverer(client, tokens, journal, ConsoleLog("no"), 5,  # type: ignore[arg-type]
+                          sleep=clock.sleep, clock=clock)
+    deliverer.stop_by(clock.now + 0.1)  # SIGTERM: what is left of the budget, far under the 30 s deadline
+    start = clock.now
+    final = deliverer.deliver(batch(), "optimistic", lambda: start + 30)
+    assert final.number == 1
+    assert [r.outcome for r in journal.records] == ["failed"]
+    assert deliverer.wait_idle(clock.now)

@@ -162,3 +162,12 @@ def test_the_client_sends_nothing_to_an_account_that_is_not_1_to_18_digits(recor
     with pytest.raises(ValueError, match="1-18 digits"):
         PinterestClient(f"{url}/v5", 5.0).send(account, [EVENT], test=False, token=TOKEN)
     assert seen == []
+
+
+def test_a_call_ends_by_its_deadline_when_the_connect_is_never_answered(unanswered_connect: str) -> None:
+    client = PinterestClient(unanswered_connect, timeout_s=10)
+    started = time.monotonic()
+    with pytest.raises(pinterest.PinterestUnavailable):
+        client.send(ACCOUNT, [EVENT], test=False, token=TOKEN, within_s=1.0)
+    # The connect alone may take 3 s; within 1 s the call must give up (generous slack for a busy host).
+    assert time.monotonic() - started < 2.5
