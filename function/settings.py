@@ -274,9 +274,10 @@ class Settings:
         "PINTEREST_QUEUE_MAX", bounded_int(1, 1_000_000), "10000",
         "Events the optimistic queue holds at most; beyond it requests fall back to awaited delivery.")
     queue_max_bytes: int = setting(
-        "PINTEREST_QUEUE_MAX_BYTES", bounded_int(1, 1 << 40), "67108864",
-        "...and bytes (each event counted as its JSON as sent; in memory it takes about twice that). "
-        "64 MiB by default, within a 512 MiB instance.")
+        "PINTEREST_QUEUE_MAX_BYTES", bounded_int(1, 1 << 40), "33554432",
+        "...and bytes, each event counted as its JSON as sent. In memory an event takes 1 to 5 times that "
+        "(5 for a typical 1 KB event, 1 for one long URL): 32 MiB stays under 170 MB, within a 512 MiB "
+        "instance.")
     shutdown_budget_s: float = setting(
         "SHUTDOWN_BUDGET_S", seconds_up_to(10), "8",
         "Seconds from SIGTERM by which every queued event is delivered or recorded as dropped (the first "

@@ -160,3 +160,39 @@ def test_a_429_on_one_account_does_not_delay_another_accounts_events(
     assert "free-1" in recorded_ids(clean_sandbox)
     # Bounded by the batch wait (0.1 s) and one call, nothing like the other account's 20 s.
     assert latency_s < 5, f"the other account's event waited {latency_s:.1f} s"
+
+
+def worker_rss_mb(server: FunctionServer) -> float:
+    """Resident set of gunicorn's worker (the master's one child), in MB."""
+    pid = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()[0]
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_the_queue_is_bounded_in_bytes_and_over_it_requests_are_delivered_awaited(
+        clean_sandbox: Sandbox, tmp_path: Path) -> None:
+    bound = 2_000_000
+    # Nothing is due before the end (the batch wait is a minute), and the event bound is far away:
+    # only the byte bound can stop the queue from holding all 24 MB.
+    env = optimistic_env(clean_sandbox, PINTEREST_QUEUE_MAX_BYTES=str(bound), PINTEREST_QUEUE_MAX="1000000",
+                         PINTEREST_BATCH_WAIT_MS="60000")
+    server = start_function(env, tmp_path / "log")
+    url = "https://shop.example.com/landing?" + "utm_content=" + "x" * 2000
+    try:
+        server.post([event("warm-up")])
+        idle_mb = worker_rss_mb(server)
+        statuses = []
+        for r in range(60):  # 60 requests of 200 events of about 2 KB: 24 MB in all
+            response = server.post([{**event(f"b{r}-{i}"), "page_location": url} for i in range(200)])
+            assert response.status_code in (200, 202), response.text
+            statuses.append(response.json()["events"][0]["status"])
+        grown_mb = worker_rss_mb(server) - idle_mb
+    finally:
+        stop_process(server.process)
+    queued = statuses.count("queued")
+    assert 1 <= queued <= 1 + bound // (200 * 2000)  # what fits in the bound (the warm-up event too)
+    assert statuses[queued:] == ["sent"] * (60 - queued)  # over it: delivered at once, as when full
+    # What the requests leave behind stays (about 20 MB here), the queue does not: all 24 MB queued took 41.
+    assert grown_mb < 30, f"the worker grew by {grown_mb:.0f} MB"
