@@ -46,7 +46,8 @@ dev: $(STAMP)
 # a profiler, and Pinterest's SDK as the baseline (--no-deps: see bench/requirements-sdk.txt).
 # make bench-instructions: benchmarks 1 and 4 counted in CPU instructions with valgrind (noise-free).
 # make fuzz: the long fuzz profile (over 100,000 inputs; `make test` runs the fast one).
-# make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway.
+# make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway,
+# then SIGTERM with Pinterest slow, the queue full and awaited requests in flight.
 BENCH_REQS := requirements.txt bench/requirements.txt bench/requirements-sdk.txt
 BENCH_STAMP := .venv-bench/.installed-$(shell cat $(BENCH_REQS) | cksum | cut -d' ' -f1)
 
@@ -70,6 +71,7 @@ fuzz: $(STAMP)
 
 soak: $(STAMP)
 	$(PY) -m bench.soak
+	$(PY) -m bench.soak --profile slow-sigterm
 
 clean:
 	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .venv-bench .local .pytest_cache .ruff_cache

@@ -16,6 +16,12 @@ What it does, all on 127.0.0.1 with bounded counts and time:
 6. scans every log line of both servers and every stored log row for the canaries: zero hits.
 
 Exits non-zero when a check fails. `python -m bench.soak --events N` runs a smaller soak.
+
+`--profile slow-sigterm` is the shutdown under stress instead: Pinterest answers nothing for 30 s,
+so the first full batch hangs in its call, the queue fills, requests fall back to awaited
+delivery and wait on Pinterest too; then SIGTERM, SIGKILL 10 s later. Every accepted event must
+be delivered or on record in the log table (dropped or failed, with its payload), and the server
+must exit by itself within the 10 s. `make soak` runs both profiles.
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ FAULTS = {"probability": 0.2, "kinds": ["429", "503", "timeout", "drop", "slow"]
 READ_TIMEOUT_S = "2"  # PINTEREST_TIMEOUT_S: below the slow fault's 2.5 s, so the function gives up first
 PLATFORM_GRACE_S = 10.0  # Cloud Run: SIGKILL 10 s after SIGTERM
 CLIENT_THREADS = 4
+# slow-sigterm: every call sleeps 30 s (past the read timeout) before it is answered.
+SLOW_PINTEREST = {"probability": 1.0, "kinds": ["slow"], "latency_ms": 30_000}
+SLOW_QUEUE_MAX = 3000  # PINTEREST_QUEUE_MAX: small enough that the queue fills quickly
+SLOW_AWAITED_REQUESTS = 8  # requests in flight at SIGTERM, one per request thread
 
 
 def canary_event(n: int) -> dict:
@@ -255,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("faults", "slow-sigterm"), default="faults")
     args = parser.parse_args(argv)
+    if args.profile == "slow-sigterm":
+        return slow_sigterm()
     started = time.monotonic()
     rnd = random.Random(args.seed)
     events = [canary_event(n) for n in range(args.events)]
@@ -351,6 +364,108 @@ def main(argv: list[str] | None = None) -> int:
     ]
     width = max(len(name) for name, _ in table)
     print("\n| Reconciliation | |\n| --- | --- |")
+    for name, value in table:
+        print(f"| {name.ljust(width)} | {value} |")
+    print()
+    for name, ok in checks.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    print(f"\nlogs and rows kept in {where.relative_to(ROOT)}")
+    return 0 if all(checks.values()) else 1
+
+
+def post(port: int, events: list[dict]) -> tuple[int, list[dict]]:
+    """One authenticated request; (0, []) when it got no answer (refused, or cut off by the kill)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/", body=json.dumps(events).encode(), headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {CANARY_CALLER_KEY}"})
+        response = conn.getresponse()
+        answer = response.read()
+        return response.status, json.loads(answer).get("events", []) if answer else []
+    except (OSError, http.client.HTTPException, ValueError):
+        return 0, []
+    finally:
+        conn.close()
+
+
+def taken(answered: list[dict]) -> set[str]:
+    """The events the function accepted: queued, or sent while the caller waited."""
+    return {entry["event_id"] for entry in answered if entry.get("status") in ("queued", "sent")}
+
+
+def slow_sigterm() -> int:
+    """The slow-Pinterest + SIGTERM profile (see the module docstring)."""
+    started = time.monotonic()
+    where = workdir("soak-slow-")
+    sqlite_path = where / "log.sqlite3"
+    sandbox = start_sandbox()
+    sandbox.faults(SLOW_PINTEREST)
+    env = {
+        "PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_ACCESS_TOKEN": CANARY_TOKEN,
+        "PINTEREST_API_URL": sandbox.api_url, "GATEWAY_API_KEYS": CANARY_CALLER_KEY,
+        "PINTEREST_DELIVERY": "optimistic", "PINTEREST_QUEUE_MAX": str(SLOW_QUEUE_MAX),
+        "PINTEREST_BATCH_WAIT_MS": "60000", "THREADS": str(SLOW_AWAITED_REQUESTS),
+        "LOG_CONSOLE": "always", "LOG_SQLITE_PATH": str(sqlite_path),
+    }
+    server = start_server("pinterest_capi", ROOT / "main.py", env, where / "server.log")
+    accepted: set[str] = set()
+    n = 0
+    while n < 10 * SLOW_QUEUE_MAX:  # until the queue is full: a request falls back to awaited
+        status, answered = post(server.port, [canary_event(n + i) for i in range(100)])
+        n += 100
+        accepted |= taken(answered)
+        if status != 202:
+            break
+    queued_at_sigterm = len(accepted)
+    answers: list[list[dict]] = []
+
+    def awaited(first: int) -> None:
+        answers.append(post(server.port, [canary_event(first + i) for i in range(20)])[1])
+
+    callers = [threading.Thread(target=awaited, args=(n + 20 * k,), daemon=True)
+               for k in range(SLOW_AWAITED_REQUESTS)]
+    for caller in callers:
+        caller.start()
+    time.sleep(1.0)  # they are waiting on Pinterest now
+    sigterm_at = time.monotonic()
+    clean_exit = stop_like_the_platform(server)
+    exit_s = time.monotonic() - sigterm_at
+    delivered = {record["event"]["event_id"] for record in sandbox.events()}  # before its slow calls end
+    for caller in callers:
+        caller.join(30)
+    for answered in answers:
+        accepted |= taken(answered)
+    sandbox.stop()
+    rows = read_rows(sqlite_path)
+    lines = log_lines([server])
+    recorded = {row["event_id"] for row in rows
+                if row.get("outcome") in ("failed", "dropped") and row["event_id"]}
+    dropped = {row["event_id"] for row in rows if row.get("outcome") == "dropped"}
+    lost = accepted - delivered - recorded
+    hits = canary_hits(lines) + canary_hits([json.dumps(row, default=str) for row in rows])
+    checks = {
+        "the queue filled before SIGTERM": queued_at_sigterm >= SLOW_QUEUE_MAX,
+        "every accepted event delivered or on record in the log table": not lost,
+        "the server exited by itself within the platform's 10 s": clean_exit,
+        "zero canary hits in log lines and stored rows": not hits,
+    }
+    table = [
+        ("accepted before SIGTERM (202 queued)", queued_at_sigterm),
+        ("awaited requests in flight at SIGTERM", SLOW_AWAITED_REQUESTS),
+        ("accepted in all", len(accepted)),
+        ("delivered (at the sandbox at SIGKILL time)", len(delivered)),
+        ("on record as dropped (log table)", len(dropped)),
+        ("on record as failed or dropped (log table)", len(recorded)),
+        ("accepted − (delivered ∪ recorded): lost", len(lost)),
+        ("SIGTERM to exit", f"{exit_s:.1f} s" if clean_exit else "killed at 10 s"),
+        ("log rows not stored (printed instead)", sum("log row not stored" in line for line in lines)),
+        ("canary hits", dict(hits) or 0),
+        ("run time", f"{time.monotonic() - started:.0f} s"),
+    ]
+    width = max(len(name) for name, _ in table)
+    print("\n| Slow Pinterest + SIGTERM | |\n| --- | --- |")
     for name, value in table:
         print(f"| {name.ljust(width)} | {value} |")
     print()
