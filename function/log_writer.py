@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from function.console_log import ConsoleLog
 from function.log_store import LogStore, PendingRow, StoreUnavailable
-from function.worker import ProcessThread
+from function.worker import Pending, ProcessThread, seconds_to_due, take_due
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
 BUFFER_MAX = 10_000
@@ -43,8 +42,7 @@ class LogWriter:
         self._backoff_s = backoff_s
         self._clock = clock
         self._cond = threading.Condition()
-        self._rows: deque[PendingRow] = deque()
-        self._oldest = 0.0
+        self._rows: Pending[PendingRow] = Pending()
         self._in_flight: list[PendingRow] = []
         self._closing = False
         self._shutdown_at = math.inf
@@ -53,17 +51,15 @@ class LogWriter:
     def submit(self, rows: Sequence[PendingRow]) -> None:
         """Queue rows without waiting; what does not fit (or comes after close) goes to the console."""
         with self._cond:
-            room = 0 if self._closing else max(self._buffer_max - len(self._rows), 0)
+            room = 0 if self._closing else max(self._buffer_max - len(self._rows.items), 0)
             taken, overflow = rows[:room], rows[room:]
             if taken:
-                was_empty = not self._rows
-                if was_empty:
-                    self._oldest = self._clock()
-                self._rows.extend(taken)
+                was_empty = not self._rows.items
+                self._rows.add(list(taken), self._clock())
                 self._worker.ensure_started()
                 # Wake the thread only when it must: to time a new oldest row, or for a full batch.
                 # Waking it for every row cost each request a thread switch for nothing.
-                if was_empty or len(self._rows) >= self._batch_max:
+                if was_empty or len(self._rows.items) >= self._batch_max:
                     self._cond.notify()
         why = "log writer closed" if self._closing else "log buffer full"
         self._to_console(overflow, why)
@@ -72,13 +68,13 @@ class LogWriter:
         """Wait until every queued row has been handled; False if `timeout_s` passed first."""
         deadline = self._clock() + timeout_s
         with self._cond:
-            while self._rows or self._in_flight:
+            while self._rows.items or self._in_flight:
                 if not self._worker.alive:
                     break
                 left = deadline - self._clock()
                 if left <= 0:
                     return False
-                self._oldest = float("-inf")  # what is queued is due now
+                self._rows.since = -math.inf  # what is queued is due now
                 self._cond.notify_all()
                 self._cond.wait(min(left, 0.05))
         self._drain()
@@ -120,27 +116,19 @@ class LogWriter:
         """Write whatever is still queued, in this thread (after close, or with no thread running)."""
         while True:
             with self._cond:
-                self._oldest = float("-inf")
+                self._rows.since = -math.inf  # what is queued is due now
                 batch = self._take()
             if not batch:
                 return
             self._write(batch)
 
     def _take(self) -> list[PendingRow]:
-        """Pop a batch when it is full, old enough or the writer is closing (lock held)."""
-        due = (len(self._rows) >= self._batch_max or self._closing
-               or self._clock() - self._oldest >= self._flush_s)
-        if not self._rows or not due:
-            return []
-        batch = [self._rows.popleft() for _ in range(min(self._batch_max, len(self._rows)))]
-        self._oldest = self._clock()
-        return batch
+        """A batch when it is full, old enough or the writer is closing (lock held)."""
+        return take_due(self._rows, self._clock(), self._batch_max, self._flush_s, everything=self._closing)
 
     def _wait_s(self) -> float | None:
         """Until the oldest row is due; None (wait for a submit) when nothing is queued."""
-        if not self._rows:
-            return None
-        return max(self._oldest + self._flush_s - self._clock(), 0.0)
+        return seconds_to_due(self._rows, self._clock(), self._flush_s)
 
     def _write(self, batch: list[PendingRow]) -> None:
         """Insert with retries and backoff; rows refused for good or after the last try go to the console."""
