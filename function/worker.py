@@ -148,6 +148,9 @@ def on_shutdown(hook: Callable[[float], None], budget_s: float) -> None:
     states the order; it must end within `budget_s`, which exit then waits for at most."""
     with _SHUTDOWN.registering:
         if _SHUTDOWN.hook is None:
+            # A blocked signal survives exec: a master gunicorn re-executes (SIGUSR2) from a forked
+            # child would start with SIGTERM blocked, and never see it.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             os.register_at_fork(after_in_child=_SHUTDOWN.after_fork)
             atexit.register(lambda: _SHUTDOWN.run(time.monotonic()))
         _SHUTDOWN.hook = hook
