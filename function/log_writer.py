@@ -133,7 +133,7 @@ class LogWriter:
     def _write(self, batch: list[PendingRow]) -> None:
         """Insert with retries and backoff; rows refused for good or after the last try go to the console."""
         if self._clock() >= self._shutdown_at:
-            self._to_console(batch, "shutdown grace period ended before the insert")
+            self._to_console(batch, "the shutdown budget ended before the insert")
             return
         pending = batch
         for attempt in range(1, self._attempts + 1):

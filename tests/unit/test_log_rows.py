@@ -62,7 +62,7 @@ FAILURES = [
              latency_ms=None),
      "no answer", "Request"),
     ("a drop at shutdown",
-     failure("dropped", "shutdown grace period ended before delivery", request_url=None,
+     failure("dropped", "the shutdown budget ended before delivery", request_url=None,
              response_status_code=None, attempt=None),
      "not sent", "Message"),
 ]
