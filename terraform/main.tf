@@ -50,6 +50,8 @@ locals {
     PINTEREST_BATCH_WAIT_MS         = var.delivery.batch_wait_ms
     PINTEREST_MAX_ATTEMPTS          = var.delivery.max_attempts
     PINTEREST_QUEUE_MAX             = var.delivery.queue_max
+    PINTEREST_QUEUE_MAX_BYTES       = var.delivery.queue_max_bytes
+    SHUTDOWN_BUDGET_S               = var.delivery.shutdown_budget_s
     # One request thread per concurrent request: functions-framework's gthread worker count.
     THREADS                = var.compute.concurrency
     LOG_CONSOLE            = var.log_console

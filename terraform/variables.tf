@@ -213,6 +213,9 @@ variable "delivery" {
     batch_wait_ms    = optional(number)
     max_attempts     = optional(number)
     queue_max        = optional(number)
+    queue_max_bytes  = optional(number)
+    # Counted from SIGTERM; Cloud Run kills the instance 10 s after it.
+    shutdown_budget_s = optional(number)
   })
   default = {}
 
@@ -223,6 +226,10 @@ variable "delivery" {
   validation {
     condition     = var.delivery.batch_max == null || (coalesce(var.delivery.batch_max, 0) >= 1 && coalesce(var.delivery.batch_max, 0) <= 1000)
     error_message = "delivery.batch_max must be between 1 and 1000 (Pinterest's limit per call)."
+  }
+  validation {
+    condition     = var.delivery.shutdown_budget_s == null || (coalesce(var.delivery.shutdown_budget_s, 0) > 0 && coalesce(var.delivery.shutdown_budget_s, 0) <= 10)
+    error_message = "delivery.shutdown_budget_s must be more than 0 and at most 10 seconds: Cloud Run kills the instance 10 s after SIGTERM."
   }
 }
 

@@ -154,7 +154,9 @@ def test_every_input_reaches_its_setting(terraform: Terraform, tmp_path: Path) -
                       "consent": "required", "partner_name": "ss-acme", "default_phone_country": "DE",
                       "timeout_s": 4, "token_ttl_s": 600},
         "delivery": {"mode": "optimistic", "await_deadline_s": 3, "batch_max": 500, "batch_wait_ms": 200,
-                     "max_attempts": 4, "queue_max": 5000},
+                     "max_attempts": 4, "queue_max": 5000, "queue_max_bytes": 1048576,
+                     "shutdown_budget_s": 7},
+        "body_timeout_s": 2,
         "log_console": "always", "log_table": {"batch_max": 100, "flush_ms": 500},
         "compute": {"concurrency": 8}, "caller_auth": "iam",
         "invoker_members": ["serviceAccount:sgtm@my-proj.iam.gserviceaccount.com"],
@@ -172,7 +174,8 @@ def test_every_input_reaches_its_setting(terraform: Terraform, tmp_path: Path) -
         "action_source": "offline", "test_mode": True, "consent": "required", "partner_name": "ss-acme",
         "default_phone_country": "DE", "timeout_s": 4.0, "token_ttl_s": 600.0, "delivery": "optimistic",
         "await_deadline_s": 3.0, "batch_max": 500, "batch_wait_ms": 200, "max_attempts": 4,
-        "queue_max": 5000, "log_console": "always", "log_batch_max": 100, "log_flush_ms": 500, "threads": 8,
+        "queue_max": 5000, "queue_max_bytes": 1048576, "shutdown_budget_s": 7.0, "body_timeout_s": 2.0,
+        "log_console": "always", "log_batch_max": 100, "log_flush_ms": 500, "threads": 8,
         "auth": "iam", "api_keys_secret": "",
     }
     assert {name: getattr(settings, name) for name in expected} == expected

@@ -247,3 +247,11 @@ run "body_timeout_zero" {
   }
   expect_failures = [var.body_timeout_s]
 }
+
+run "delivery_shutdown_budget_past_sigkill" {
+  command = plan
+  variables {
+    delivery = { shutdown_budget_s = 11 }
+  }
+  expect_failures = [var.delivery]
+}
