@@ -42,7 +42,7 @@ def _write(stub: BigQueryInsertStub, records: list[EventRecord]) -> list[dict[st
     """Every record through the journal and one writer batch; the console's lines are returned."""
     console = io.StringIO()
     writer = LogWriter(BigQueryStore(TABLE, stub.endpoint), ConsoleLog("no", stream=console), batch_max=500,
-                       flush_s=60.0, backoff_s=0.01, exit_hook=False)
+                       flush_s=60.0, backoff_s=0.01)
     TableJournal(writer, InstanceFacts("rev-1"), ConsoleLog("no", stream=console)).record(records)
     assert writer.flush(30.0)
     return [json.loads(line) for line in console.getvalue().splitlines()]
