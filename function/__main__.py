@@ -15,12 +15,12 @@ from typing import Any, get_args
 
 from function.accounts import AccountAllowlist
 from function.app import build_deliverer
-from function.console_log import ConsoleLog
 from function.errors import ConfigError
-from function.journal import ConsoleJournal, Journals, Outcome
-from function.log_journal import open_store, table_journal
-from function.log_query import LogQuery, parse_since
-from function.log_store import LogStore, StoreUnavailable
+from function.logs.console import ConsoleLog
+from function.logs.journal import ConsoleJournal, Journals, Outcome
+from function.logs.query import LogQuery, parse_since
+from function.logs.store import LogStore, StoreUnavailable
+from function.logs.table_journal import open_store, table_journal
 from function.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
 from function.secret_manager import SecretManager
 from function.settings import Settings

@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 
 from function.auth import caller_check
 from function.background import BackgroundSender
-from function.console_log import ConsoleLog
 from function.delivery import Deliverer
 from function.handler import Gateway
-from function.journal import ConsoleJournal, Journal, Journals
-from function.log_journal import TableJournal, table_journal
+from function.logs.console import ConsoleLog
+from function.logs.journal import ConsoleJournal, Journal, Journals
+from function.logs.table_journal import TableJournal, table_journal
 from function.pinterest import PinterestClient
 from function.secret_manager import SecretManager
 from function.settings import Settings

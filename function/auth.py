@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from function.console_log import ConsoleLog
 from function.errors import ServiceUnavailable, Unauthorized
+from function.logs.console import ConsoleLog
 from function.secret_cache import SecretCache
 from function.secret_manager import SecretError, SecretReader
 from function.settings import ASCII_WHITESPACE, Settings, api_keys

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from function.delivery import Batch, Deliverer, Item
-from function.journal import EventRecord, Journal
+from function.logs.journal import EventRecord, Journal
 from function.worker import Pending, ProcessThread, seconds_to_due, take_due
 
 # 30 s: how long a lane keeps retrying one batch while the instance is healthy.

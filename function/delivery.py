@@ -13,10 +13,10 @@ from typing import Any
 import tenacity
 
 from function import retry
-from function.console_log import ConsoleLog
-from function.journal import EventRecord, Journal
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord, Journal
+from function.logs.scrub import scrub, scrub_json
 from function.pinterest import Answer, PinterestClient, PinterestUnavailable
-from function.scrub import scrub, scrub_json
 from function.tokens import TokenProvider
 
 # Shortest call worth trying when little of the deadline is left (seconds).

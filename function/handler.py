@@ -16,7 +16,6 @@ from function.accounts import AccountAllowlist
 from function.auth import CallerCheck
 from function.background import BackgroundSender
 from function.build import Context
-from function.console_log import ConsoleLog, trace_from_headers
 from function.delivery import Attempt, Deliverer, Item, batches
 from function.errors import (
     GatewayError,
@@ -25,7 +24,8 @@ from function.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
-from function.journal import EventRecord, Journal
+from function.logs.console import ConsoleLog, trace_from_headers
+from function.logs.journal import EventRecord, Journal
 from function.pipeline import Built, Refused, build_request
 from function.responses import EventResult, Status, summarize
 from function.settings import PINTEREST_BATCH_CEILING, Settings

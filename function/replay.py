@@ -16,8 +16,8 @@ from function import validate
 from function.accounts import AccountAllowlist
 from function.delivery import Deliverer, Item, batches
 from function.errors import GatewayError
-from function.journal import EventRecord, Journal
-from function.log_payload import REDUCED, loggable
+from function.logs.journal import EventRecord, Journal
+from function.logs.payload import REDUCED, loggable
 from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
 from function.tokens import TokenUnavailable
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from function.console_log import ConsoleLog
+from function.logs.console import ConsoleLog
 from function.secret_manager import SecretError, SecretUnreachable
 
 T = TypeVar("T")

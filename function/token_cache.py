@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from function.console_log import ConsoleLog
+from function.logs.console import ConsoleLog
 from function.secret_cache import SecretCache
 from function.secret_manager import SecretError, SecretReader, for_account
 from function.settings import Settings

@@ -1,6 +1,6 @@
 locals {
   # The same schema file the function validates its rows against.
-  log_schema        = jsondecode(file("${local.source_root}/function/log_schema.json"))
+  log_schema        = jsondecode(file("${local.source_root}/function/logs/schema.json"))
   log_partition     = "timestamp"
   log_clustering    = ["outcome", "event_name"]
   log_table_id      = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.logs.table_id}"
@@ -41,7 +41,7 @@ resource "google_bigquery_table" "logs" {
   lifecycle {
     precondition {
       condition     = alltrue([for column in concat([local.log_partition], local.log_clustering) : contains(local.log_schema[*].name, column)])
-      error_message = "function/log_schema.json must keep the partition column (timestamp) and the clustering columns (outcome, event_name)."
+      error_message = "function/logs/schema.json must keep the partition column (timestamp) and the clustering columns (outcome, event_name)."
     }
   }
 }

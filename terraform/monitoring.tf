@@ -1,5 +1,5 @@
 # Every event that ends failed or dropped is logged once, as a structured line with its outcome
-# (function/journal.py): count those lines, and alert on them when asked to.
+# (function/logs/journal.py): count those lines, and alert on them when asked to.
 resource "google_logging_metric" "failed_events" {
   project = var.project_id
   name    = "${var.name}-failed-events"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from function.scrub import scrub
+from function.logs.scrub import scrub
 from tests.fuzz.conftest import GatewayClient, check_answer
 
 BASE = {"event_name": "purchase", "ip_override": "203.0.113.7", "user_agent": "UA"}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from function.log_schema import SCHEMA_PATH
+from function.logs.schema import SCHEMA_PATH
 from function.sandbox.server import Sandbox, start_sandbox
 from tests.integration.conftest import ROOT, SANDBOX_TOKEN, free_port, stop_process, wait_for_port
 
@@ -34,7 +34,7 @@ class Emulator:
     client: Any
 
     def new_table(self) -> str:
-        """A fresh table from function/log_schema.json, partitioned and clustered as terraform does."""
+        """A fresh table from function/logs/schema.json, partitioned and clustered as terraform does."""
         from google.cloud import bigquery
 
         table = bigquery.Table(f"{PROJECT}.{DATASET}.events_{uuid.uuid4().hex[:12]}", schema=[

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from function.bigquery_store import BigQueryStore
-from function.console_log import ConsoleLog
-from function.journal import EventRecord
-from function.log_journal import TableJournal
-from function.log_rows import InstanceFacts
-from function.log_writer import LogWriter
+from function.logs.bigquery import BigQueryStore
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord
+from function.logs.rows import InstanceFacts
+from function.logs.table_journal import TableJournal
+from function.logs.writer import LogWriter
 from tests.bigquery_stub import BIGQUERY_REQUEST_LIMIT, BigQueryInsertStub
 
 TABLE = "proj.pinterest_capi.events"

@@ -11,19 +11,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from function.__main__ import main
-from function.bigquery_store import BigQueryStore
-from function.console_log import ConsoleLog
-from function.journal import EventRecord
-from function.log_journal import TableJournal
-from function.log_query import LogQuery
-from function.log_rows import InstanceFacts
-from function.log_writer import LogWriter
+from function.logs.bigquery import BigQueryStore
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord
+from function.logs.query import LogQuery
+from function.logs.rows import InstanceFacts
+from function.logs.table_journal import TableJournal
+from function.logs.writer import LogWriter
 from tests.integration.conftest import ROOT, free_port
 from tests.logs.conftest import Emulator
 
 pytestmark = pytest.mark.slow
 
-# As the logs keep it (function/log_payload.py), so a row reads back equal to it.
+# As the logs keep it (function/logs/payload.py), so a row reads back equal to it.
 PAYLOAD = {"event_name": "checkout", "event_id": "bq-1", "event_time": 1777636800, "action_source": "web",
            "user_data": {"em": ["a" * 64], "client_ip_address": "198.51.100.0/24"},
            "custom_data": {"currency": "USD", "value": "59.97"}}

@@ -56,7 +56,7 @@ def test_archive_holds_exactly_the_runtime_files(archive: Path) -> None:
     names = _names(archive)
     assert names == sorted(names)
     assert {"main.py", "requirements.txt", "function/__init__.py", "function/settings.py",
-            "function/log_schema.json"} <= set(names)
+            "function/logs/schema.json"} <= set(names)
     on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "function").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
                and "sandbox" not in p.relative_to(ROOT / "function").parts}

@@ -9,8 +9,8 @@ import pytest
 
 from function import auth
 from function.auth import ApiKeys, NotConfigured, PlatformChecked, Unconfigured, caller_check
-from function.console_log import ConsoleLog
 from function.errors import ConfigError, ServiceUnavailable, Unauthorized
+from function.logs.console import ConsoleLog
 from function.secret_manager import SecretManager
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub

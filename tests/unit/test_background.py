@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from function.background import BackgroundSender, queued_bytes
 from function.delivery import Attempt, Batch, EventOutcome, Item
-from function.journal import EventRecord
+from function.logs.journal import EventRecord
 
 
 class RecordingDeliverer:

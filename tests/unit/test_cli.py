@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from function.__main__ import main, table
-from function.journal import EventRecord
-from function.log_rows import InstanceFacts, build_row
-from function.log_store import PendingRow
-from function.sqlite_store import SqliteStore
+from function.logs.journal import EventRecord
+from function.logs.rows import InstanceFacts, build_row
+from function.logs.sqlite import SqliteStore
+from function.logs.store import PendingRow
 
 
 def test_the_table_aligns_columns_shortens_timestamps_and_cuts_long_texts() -> None:

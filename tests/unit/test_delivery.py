@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from function import retry
-from function.console_log import ConsoleLog
 from function.delivery import Batch, Deliverer, Item, batches, read_answer
-from function.journal import EventRecord
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord
 from function.pinterest import Answer, PinterestUnavailable
 
 

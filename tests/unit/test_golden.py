@@ -16,7 +16,7 @@ import pytest
 from function import options
 from function.accounts import AccountAllowlist
 from function.build import Context
-from function.journal import EventRecord
+from function.logs.journal import EventRecord
 from function.pipeline import Built, build_request
 from function.replay import plan
 from function.settings import Settings

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from function.accounts import AccountAllowlist
-from function.console_log import ConsoleLog
 from function.delivery import Deliverer
-from function.journal import EventRecord
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord
 from function.pinterest import Answer
 from function.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
 from function.tokens import StaticToken

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from function.console_log import ConsoleLog
+from function.logs.console import ConsoleLog
 from function.secret_cache import COLD_WAIT_S, MAX_STALE_S
 from function.secret_manager import SecretManager
 from function.settings import Settings

@@ -121,8 +121,8 @@ run "log_table_has_the_schema_the_function_writes" {
   command = plan
 
   assert {
-    condition     = jsondecode(google_bigquery_table.logs.schema) == jsondecode(file("../function/log_schema.json"))
-    error_message = "the table's schema must be function/log_schema.json"
+    condition     = jsondecode(google_bigquery_table.logs.schema) == jsondecode(file("../function/logs/schema.json"))
+    error_message = "the table's schema must be function/logs/schema.json"
   }
   assert {
     condition     = google_bigquery_table.logs.time_partitioning[0].field == "timestamp" && google_bigquery_table.logs.clustering == tolist(["outcome", "event_name"])

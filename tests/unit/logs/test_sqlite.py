@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from function import sqlite_store
-from function.journal import EventRecord
-from function.log_query import LogQuery
-from function.log_rows import InstanceFacts, build_row, row_id
-from function.log_schema import COLUMNS, to_wire
-from function.log_store import PendingRow
-from function.sqlite_store import SqliteStore
+from function.logs import sqlite
+from function.logs.journal import EventRecord
+from function.logs.query import LogQuery
+from function.logs.rows import InstanceFacts, build_row, row_id
+from function.logs.schema import COLUMNS, to_wire
+from function.logs.sqlite import SqliteStore
+from function.logs.store import PendingRow
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -95,7 +95,7 @@ def test_replayable_is_the_last_row_of_events_that_ended_failed_or_dropped(tmp_p
 def test_a_row_is_converted_once_not_once_per_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # to_wire serialises the JSON columns, the costly part of an insert
     calls: list[Any] = []
-    monkeypatch.setattr(sqlite_store, "to_wire", lambda row: calls.append(row) or to_wire(row))
+    monkeypatch.setattr(sqlite, "to_wire", lambda row: calls.append(row) or to_wire(row))
     rows = [pending(attempt(f"E{n}", "delivered", 1), 0) for n in range(3)]
     SqliteStore(str(tmp_path / "log.sqlite3")).insert(rows)
     assert calls == [row.row for row in rows]

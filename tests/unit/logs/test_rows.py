@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from function.journal import EventRecord
-from function.log_rows import InstanceFacts, build_row, row_id, safe_url
-from function.log_schema import COLUMNS, problems
+from function.logs.journal import EventRecord
+from function.logs.rows import InstanceFacts, build_row, row_id, safe_url
+from function.logs.schema import COLUMNS, problems
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 FACTS = InstanceFacts(revision="pinterest-capi-00042-abc")

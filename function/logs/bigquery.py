@@ -13,10 +13,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from function.log_query import LogQuery, recent_sql, replayable_sql
-from function.log_schema import TIMESTAMP_FORMAT, to_wire
-from function.log_store import PendingRow, RowFailure, StoreUnavailable
-from function.scrub import scrub
+from function.logs.query import LogQuery, recent_sql, replayable_sql
+from function.logs.schema import TIMESTAMP_FORMAT, to_wire
+from function.logs.scrub import scrub
+from function.logs.store import PendingRow, RowFailure, StoreUnavailable
 
 # 5 s: one insert's budget, client retries included; the client's own default (600 s) would hold the
 # writer — and the emulator answers a bad row with 500, which the client retries.

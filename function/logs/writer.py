@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from function.console_log import ConsoleLog
-from function.log_store import LogStore, PendingRow, StoreUnavailable
+from function.logs.console import ConsoleLog
+from function.logs.store import LogStore, PendingRow, StoreUnavailable
 from function.worker import Pending, ProcessThread, seconds_to_due, take_due
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.

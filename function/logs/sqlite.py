@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from function.log_query import LogQuery, recent_sql, replayable_sql
-from function.log_schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
-from function.log_store import PendingRow, RowFailure, StoreUnavailable
+from function.logs.query import LogQuery, recent_sql, replayable_sql
+from function.logs.schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
+from function.logs.store import PendingRow, RowFailure, StoreUnavailable
 
 TABLE = "events"
 # BigQuery column type → SQLite column type; JSON as text, TIMESTAMP as sortable ISO text.

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from function.journal import EventRecord
-from function.log_payload import NOT_AN_ADDRESS, NOT_HASHED, WITHHELD, loggable
+from function.logs.journal import EventRecord
+from function.logs.payload import NOT_AN_ADDRESS, NOT_HASHED, WITHHELD, loggable
 
 DIGEST = "a" * 64
 CHROME = ("Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007) AppleWebKit/537.36 "

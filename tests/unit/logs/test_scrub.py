@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from function.scrub import scrub, scrub_json
+from function.logs.scrub import scrub, scrub_json
 
 CASES = [
     ("an e-mail", "user jane.doe+x@mail.example.co.uk failed", "user [email] failed"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from function.log_schema import COLUMNS, JSON_COLUMNS, REQUIRED, SCHEMA_PATH, problems, to_wire
+from function.logs.schema import COLUMNS, JSON_COLUMNS, REQUIRED, SCHEMA_PATH, problems, to_wire
 
 
 def good_row() -> dict:

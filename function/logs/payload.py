@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from function.fields import HASHED_KEYS
+from function.logs.scrub import scrub
 from function.normalize import is_digest
-from function.scrub import scrub
 
 # What stands in for a value the logs do not keep.
 WITHHELD = "[withheld]"
@@ -129,7 +129,7 @@ def _withheld(_text: str) -> str:
 
 
 # Pinterest key → how its strings are kept; any key not listed is free text, scrubbed of e-mail
-# addresses, phone-like digit runs and credentials (function/scrub.py).
+# addresses, phone-like digit runs and credentials (function/logs/scrub.py).
 _RULES: dict[str, Callable[[str], str]] = {
     **dict.fromkeys(HASHED_KEYS, _digest),
     "client_ip_address": _network,

@@ -2,7 +2,7 @@
 
 The delivery engine and the HTTP layer report here; sinks (console now, BigQuery or SQLite
 when configured) decide what to keep. A record holds the payload as the logs keep it
-(function/log_payload.py), never the raw input nor all that Pinterest got.
+(function/logs/payload.py), never the raw input nor all that Pinterest got.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from function.console_log import ConsoleLog
-from function.log_payload import identifier, loggable
-from function.scrub import scrub
+from function.logs.console import ConsoleLog
+from function.logs.payload import identifier, loggable
+from function.logs.scrub import scrub
 
 Outcome = Literal["delivered", "failed", "retrying", "skipped", "invalid", "dropped"]
 # Outcomes that end an event's story badly: always written, whatever LOG_CONSOLE says.
@@ -27,7 +27,7 @@ class EventRecord:
     outcome: Outcome
     event_id: str | None = None
     event_name: str | None = None
-    payload: Mapping[str, Any] | None = None  # the Pinterest event, kept as log_payload.loggable makes it
+    payload: Mapping[str, Any] | None = None  # the Pinterest event, kept as payload.loggable makes it
     reason: str | None = None
     ad_account_id: str | None = None
     test_mode: bool | None = None

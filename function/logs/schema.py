@@ -1,4 +1,4 @@
-"""The log table's columns, read from log_schema.json (which terraform reads too), and row checks.
+"""The log table's columns, read from schema.json (which terraform reads too), and row checks.
 
 BigQuery's emulator accepts unknown fields and missing REQUIRED values, and BigQuery itself
 refuses a whole insert for one bad value, so every row is checked here before it is queued.
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-SCHEMA_PATH = Path(__file__).with_name("log_schema.json")
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
 # The schema as BigQuery's API spells it: [{"name", "type", "mode", "description"}, ...].
 SCHEMA: tuple[dict[str, str], ...] = tuple(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 COLUMNS: tuple[str, ...] = tuple(column["name"] for column in SCHEMA)

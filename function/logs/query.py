@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from function.log_schema import COLUMNS, TIMESTAMP_FORMAT
+from function.logs.schema import COLUMNS, TIMESTAMP_FORMAT
 
 # Unit letter of a --since value → seconds it stands for.
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from function.log_query import parse_since, recent_sql, replayable_sql
+from function.logs.query import parse_since, recent_sql, replayable_sql
 
 NOW = datetime(2026, 5, 8, 12, 0, tzinfo=UTC)
 

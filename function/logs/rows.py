@@ -1,4 +1,4 @@
-"""Turns journal records into rows of the log table (function/log_schema.json); pure.
+"""Turns journal records into rows of the log table (function/logs/schema.json); pure.
 
 One row per event per step. `request_body` is the hashed Pinterest event as sent, never the
 raw input; every free text is scrubbed again on the way in.
@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from function.journal import EventRecord
-from function.log_schema import TIMESTAMP_FORMAT
-from function.scrub import scrub, scrub_json
+from function.logs.journal import EventRecord
+from function.logs.schema import TIMESTAMP_FORMAT
+from function.logs.scrub import scrub, scrub_json
 
 # Query parameters a logged URL keeps; anything else (a token, a key) is cut.
 _KEPT_QUERY = frozenset({"test"})

@@ -6,15 +6,15 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from function.bigquery_store import BigQueryStore
-from function.console_log import ConsoleLog
-from function.journal import EventRecord
-from function.log_rows import InstanceFacts, build_row, row_id
-from function.log_schema import problems
-from function.log_store import LogStore, PendingRow
-from function.log_writer import LogWriter
+from function.logs.bigquery import BigQueryStore
+from function.logs.console import ConsoleLog
+from function.logs.journal import EventRecord
+from function.logs.rows import InstanceFacts, build_row, row_id
+from function.logs.schema import problems
+from function.logs.sqlite import SqliteStore
+from function.logs.store import LogStore, PendingRow
+from function.logs.writer import LogWriter
 from function.settings import Settings
-from function.sqlite_store import SqliteStore
 
 
 def open_store(settings: Settings) -> LogStore | None:

@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from function.console_log import ConsoleLog
-from function.log_store import PendingRow, RowFailure, StoreUnavailable
-from function.log_writer import LogWriter
+from function.logs.console import ConsoleLog
+from function.logs.store import PendingRow, RowFailure, StoreUnavailable
+from function.logs.writer import LogWriter
 
 
 class FakeStore:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from function.log_query import LogQuery
+from function.logs.query import LogQuery
 
 
 class StoreUnavailable(Exception):

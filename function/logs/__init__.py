@@ -1,0 +1,1 @@
+"""What happened to each event: the journal, console lines, the log table and its stores, scrubbing."""
