@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 from function.accounts import AccountAllowlist
 from function.app import build_deliverer
+from function.credentials.secret_manager import SecretManager
 from function.errors import ConfigError
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals, Outcome
@@ -22,7 +23,6 @@ from function.logs.query import LogQuery, parse_since
 from function.logs.store import LogStore, StoreUnavailable
 from function.logs.table_journal import open_store, table_journal
 from function.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
-from function.secret_manager import SecretManager
 from function.settings import Settings
 
 # Columns of the `logs` table: (heading, row column, widest cell kept).

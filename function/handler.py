@@ -13,9 +13,10 @@ import flask
 from function import options as request_options
 from function import parse
 from function.accounts import AccountAllowlist
-from function.auth import CallerCheck
 from function.background import BackgroundSender
 from function.build import Context
+from function.credentials.callers import CallerCheck
+from function.credentials.tokens import TokenUnavailable
 from function.delivery import Attempt, Deliverer, Item, batches
 from function.errors import (
     GatewayError,
@@ -29,7 +30,6 @@ from function.logs.journal import EventRecord, Journal
 from function.pipeline import Built, Refused, build_request
 from function.responses import EventResult, Status, summarize
 from function.settings import PINTEREST_BATCH_CEILING, Settings
-from function.tokens import TokenUnavailable
 
 _JSON_TYPES = ("application/json",)
 _TRUE_HEADER = frozenset({"true", "1", "yes"})

@@ -14,12 +14,12 @@ from typing import Any
 
 from function import validate
 from function.accounts import AccountAllowlist
+from function.credentials.tokens import TokenUnavailable
 from function.delivery import Deliverer, Item, batches
 from function.errors import GatewayError
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
 from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
-from function.tokens import TokenUnavailable
 
 # 7 days: Pinterest's limit on event_time (older events are refused).
 PINTEREST_WINDOW_S = 7 * 86400

@@ -14,8 +14,8 @@ import flask
 import pytest
 import requests
 
-from function import secret_manager
 from function.app import create_gateway
+from function.credentials import secret_manager
 from function.handler import Gateway
 from function.sandbox.server import Sandbox
 from tests.integration.conftest import (

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from function import secret_cache
+from function.credentials import cache
 from tests.secret_manager_stub import SecretManagerStub
 
 
@@ -23,13 +23,13 @@ def secret_stub() -> Iterator[SecretManagerStub]:
 def waiting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts callers that wait on a secret read in flight."""
     count: list[int] = []
-    real = secret_cache._Flight.outcome
+    real = cache._Flight.outcome
 
     def outcome(self: object, wait_s: float) -> object:
         count.append(1)
         return real(self, wait_s)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(secret_cache._Flight, "outcome", outcome)
+    monkeypatch.setattr(cache._Flight, "outcome", outcome)
     return count
 
 

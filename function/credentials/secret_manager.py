@@ -19,7 +19,7 @@ _VERSION_NAME = re.compile(r"projects/[A-Za-z0-9-]+/secrets/[A-Za-z0-9_-]+(/vers
 # stuck on a dead connection delays the first read after an outage by at most this much.
 ATTEMPT_TIMEOUT_S = 2.0
 # Seconds spent retrying a read that failed transiently (0.1, 0.2, 0.4 s apart): as long as a
-# request without the secret waits for it (secret_cache.COLD_WAIT_S), so that wait rides out a blip
+# request without the secret waits for it (cache.COLD_WAIT_S), so that wait rides out a blip
 # and a failing read ends soon after nobody waits for it any more.
 RETRY_BUDGET_S = 1.0
 

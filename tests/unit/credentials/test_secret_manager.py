@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
-from function import secret_manager
-from function.errors import ConfigError
-from function.secret_manager import (
+from function.credentials import secret_manager
+from function.credentials.secret_manager import (
     SecretCorrupt,
     SecretDenied,
     SecretError,
@@ -20,6 +19,7 @@ from function.secret_manager import (
     parse_one_secret_name,
     parse_secret_name,
 )
+from function.errors import ConfigError
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub
 

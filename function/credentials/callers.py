@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from function.credentials.cache import SecretCache
+from function.credentials.secret_manager import SecretError, SecretReader
 from function.errors import ServiceUnavailable, Unauthorized
 from function.logs.console import ConsoleLog
-from function.secret_cache import SecretCache
-from function.secret_manager import SecretError, SecretReader
 from function.settings import ASCII_WHITESPACE, Settings, api_keys
 
 REJECTION = "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"

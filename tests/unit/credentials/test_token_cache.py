@@ -9,12 +9,12 @@ import time
 
 import pytest
 
+from function.credentials.cache import COLD_WAIT_S, MAX_STALE_S
+from function.credentials.secret_manager import SecretManager
+from function.credentials.token_cache import SecretManagerToken, token_provider
+from function.credentials.tokens import StaticToken, TokenUnavailable
 from function.logs.console import ConsoleLog
-from function.secret_cache import COLD_WAIT_S, MAX_STALE_S
-from function.secret_manager import SecretManager
 from function.settings import Settings
-from function.token_cache import SecretManagerToken, token_provider
-from function.tokens import StaticToken, TokenUnavailable
 from tests.secret_manager_stub import SecretManagerStub
 from tests.unit.conftest import wait_until
 

@@ -7,11 +7,11 @@ import io
 
 import pytest
 
-from function import auth
-from function.auth import ApiKeys, NotConfigured, PlatformChecked, Unconfigured, caller_check
+from function.credentials import callers
+from function.credentials.callers import ApiKeys, NotConfigured, PlatformChecked, Unconfigured, caller_check
+from function.credentials.secret_manager import SecretManager
 from function.errors import ConfigError, ServiceUnavailable, Unauthorized
 from function.logs.console import ConsoleLog
-from function.secret_manager import SecretManager
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub
 
@@ -35,7 +35,7 @@ TTL = 300.0
     ],
 )
 def test_presented_key(headers: dict[str, str], expected: str) -> None:
-    assert auth.presented_key(headers) == expected
+    assert callers.presented_key(headers) == expected
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, bytes]]:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", counting)
+    monkeypatch.setattr(callers.hmac, "compare_digest", counting)
     return calls
 
 
@@ -64,7 +64,7 @@ def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, bytes]]:
 def test_every_key_is_compared_with_compare_digest(comparisons: list[tuple[bytes, bytes]], presented: str,
                                                    expected: bool) -> None:
     keys = ("key-one", "key-two", "key-three")
-    assert auth.matches(presented, keys) is expected
+    assert callers.matches(presented, keys) is expected
     assert len(comparisons) == len(keys)
     assert [b for _, b in comparisons] == [k.encode() for k in keys]
 
@@ -117,7 +117,7 @@ def settings(**env: str) -> Settings:
 
 
 def check_for(found: Settings, stub: SecretManagerStub | None = None,
-              clock: object = None) -> auth.CallerCheck:
+              clock: object = None) -> callers.CallerCheck:
     secrets = SecretManager(stub.endpoint if stub else "http://127.0.0.1:9", retry_budget_s=0)
     extra = {"clock": clock} if clock else {}
     return caller_check(found, secrets, ConsoleLog("no", stream=io.StringIO()), **extra)  # type: ignore[arg-type]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from function.credentials.cache import SecretCache
+from function.credentials.secret_manager import SecretError, SecretReader, for_account
+from function.credentials.tokens import StaticToken, TokenProvider, TokenUnavailable
 from function.logs.console import ConsoleLog
-from function.secret_cache import SecretCache
-from function.secret_manager import SecretError, SecretReader, for_account
 from function.settings import Settings
-from function.tokens import StaticToken, TokenProvider, TokenUnavailable
 
 
 class SecretManagerToken:

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from function.credentials.cache import MAX_STALE_S, RETRY_AFTER_ERROR_S, WARN_EVERY_S, SecretCache
+from function.credentials.secret_manager import SecretError, SecretUnreachable
 from function.logs.console import ConsoleLog
-from function.secret_cache import MAX_STALE_S, RETRY_AFTER_ERROR_S, WARN_EVERY_S, SecretCache
-from function.secret_manager import SecretError, SecretUnreachable
 from tests.unit.conftest import wait_until
 
 NAME = "projects/p/secrets/s/versions/latest"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from function.credentials.secret_manager import SecretError, SecretUnreachable
 from function.logs.console import ConsoleLog
-from function.secret_manager import SecretError, SecretUnreachable
 
 T = TypeVar("T")
 
