@@ -8,16 +8,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from function.background import BackgroundSender
 from function.credentials.callers import caller_check
 from function.credentials.secret_manager import SecretManager
 from function.credentials.token_cache import token_provider
-from function.delivery import Deliverer
+from function.delivery.deliverer import Deliverer
+from function.delivery.optimistic import BackgroundSender
+from function.delivery.pinterest import PinterestClient
 from function.handler import Gateway
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
 from function.logs.table_journal import TableJournal, table_journal
-from function.pinterest import PinterestClient
 from function.settings import Settings
 from function.worker import on_shutdown
 

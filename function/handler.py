@@ -13,11 +13,11 @@ import flask
 from function import options as request_options
 from function import parse
 from function.accounts import AccountAllowlist
-from function.background import BackgroundSender
 from function.build import Context
 from function.credentials.callers import CallerCheck
 from function.credentials.tokens import TokenUnavailable
-from function.delivery import Attempt, Deliverer, Item, batches
+from function.delivery.deliverer import Attempt, Deliverer, Item, batches
+from function.delivery.optimistic import BackgroundSender
 from function.errors import (
     GatewayError,
     MethodNotAllowed,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from function.delivery import Attempt
+from function.delivery.deliverer import Attempt
 
 Status = Literal["sent", "queued", "skipped", "failed", "invalid"]
 _OK: frozenset[str] = frozenset({"sent", "queued", "skipped"})

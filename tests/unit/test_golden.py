@@ -16,9 +16,9 @@ import pytest
 from function import options
 from function.accounts import AccountAllowlist
 from function.build import Context
+from function.delivery.replay import plan
 from function.logs.journal import EventRecord
 from function.pipeline import Built, build_request
-from function.replay import plan
 from function.settings import Settings
 from tests.pinterest_spec import assert_valid_events_body
 

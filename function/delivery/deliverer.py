@@ -12,12 +12,12 @@ from typing import Any
 
 import tenacity
 
-from function import retry
 from function.credentials.tokens import TokenProvider
+from function.delivery import retry
+from function.delivery.pinterest import Answer, PinterestClient, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub, scrub_json
-from function.pinterest import Answer, PinterestClient, PinterestUnavailable
 
 # Shortest call worth trying when little of the deadline is left (seconds).
 _MIN_CALL_S = 0.2

@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from function.background import BackgroundSender, queued_bytes
-from function.delivery import Attempt, Batch, EventOutcome, Item
+from function.delivery.deliverer import Attempt, Batch, EventOutcome, Item
+from function.delivery.optimistic import BackgroundSender, queued_bytes
 from function.logs.journal import EventRecord
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from function.delivery import Batch, Deliverer, Item
+from function.delivery.deliverer import Batch, Deliverer, Item
 from function.logs.journal import EventRecord, Journal
 from function.worker import Pending, ProcessThread, seconds_to_due, take_due
 

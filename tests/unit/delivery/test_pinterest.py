@@ -13,8 +13,8 @@ from typing import ClassVar
 import pytest
 import requests
 
-from function import pinterest
-from function.pinterest import PinterestClient
+from function.delivery import pinterest
+from function.delivery.pinterest import PinterestClient
 from function.sandbox.server import Sandbox, start_sandbox
 
 TOKEN = "client-test-token"

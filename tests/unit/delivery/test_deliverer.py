@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from function import retry
-from function.delivery import Batch, Deliverer, Item, batches, read_answer
+from function.delivery import retry
+from function.delivery.deliverer import Batch, Deliverer, Item, batches, read_answer
+from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
-from function.pinterest import Answer, PinterestUnavailable
 
 
 class ScriptedClient:

@@ -15,7 +15,7 @@ from typing import Any
 from function import validate
 from function.accounts import AccountAllowlist
 from function.credentials.tokens import TokenUnavailable
-from function.delivery import Deliverer, Item, batches
+from function.delivery.deliverer import Deliverer, Item, batches
 from function.errors import GatewayError
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable

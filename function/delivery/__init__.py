@@ -1,0 +1,1 @@
+"""Getting built events to Pinterest: the HTTP client, retries, awaited and optimistic sending, replay."""
