@@ -8,9 +8,10 @@ import sys
 import flask
 import functions_framework
 
-from function import front_door, parse
+from function import parse
 from function.app import create_gateway
 from function.errors import ConfigError
+from function.web import front_door
 
 try:
     _gateway = create_gateway(os.environ)

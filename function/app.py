@@ -14,11 +14,11 @@ from function.credentials.token_cache import token_provider
 from function.delivery.deliverer import Deliverer
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
-from function.handler import Gateway
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
 from function.logs.table_journal import TableJournal, table_journal
 from function.settings import Settings
+from function.web.handler import Gateway
 from function.worker import on_shutdown
 
 # functions-framework's default request threads per CPU when THREADS is unset.

@@ -16,8 +16,8 @@ import requests
 
 from function.app import create_gateway
 from function.credentials import secret_manager
-from function.handler import Gateway
 from function.sandbox.server import Sandbox
+from function.web.handler import Gateway
 from tests.integration.conftest import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,

@@ -28,8 +28,8 @@ from function.errors import (
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
 from function.pipeline import Built, Refused, build_request
-from function.responses import EventResult, Status, summarize
 from function.settings import PINTEREST_BATCH_CEILING, Settings
+from function.web.results import EventResult, Status, summarize
 
 _JSON_TYPES = ("application/json",)
 _TRUE_HEADER = frozenset({"true", "1", "yes"})

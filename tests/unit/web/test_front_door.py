@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from function.errors import BadRequest, RequestTimeout
-from function.front_door import Body, Watchdog
+from function.web.front_door import Body, Watchdog
 
 LIMIT = 1000
 

@@ -1,0 +1,1 @@
+"""The HTTP layer: request in, answer out; where errors become status codes."""
