@@ -8,9 +8,9 @@ import sys
 import flask
 import functions_framework
 
-from function import parse
 from function.app import create_gateway
 from function.errors import ConfigError
+from function.pipeline import parse
 from function.web import front_door
 
 try:

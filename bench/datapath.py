@@ -1,6 +1,6 @@
 """Benchmark 1: the pure data path (parse → map → normalize/hash → build) against Pinterest's SDK.
 
-Ours: `function.pipeline.build_request` on request bodies of the mix, from raw bytes to the
+Ours: `function.pipeline.request.build_request` on request bodies of the mix, from raw bytes to the
 finished Pinterest event. Baseline: what a user writing their own function would reach for,
 `pinterest.ads.conversion_events.Conversion.create_conversion_event` (pinterest-api-sdk), fed
 the values our data path extracted and hashed — so the baseline is timed doing strictly less
@@ -19,9 +19,9 @@ from typing import Any
 
 from bench import workload
 from bench.common import ROOT, Sample, sample
-from function import options
-from function.build import Context
-from function.pipeline import Built, build_request
+from function.pipeline import options
+from function.pipeline.build import Context
+from function.pipeline.request import Built, build_request
 from function.settings import Settings
 
 SETTINGS = Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549000000077"})

@@ -13,7 +13,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from function.accounts import AccountAllowlist
 from function.app import build_deliverer
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
@@ -23,6 +22,7 @@ from function.logs.journal import ConsoleJournal, Journals, Outcome
 from function.logs.query import LogQuery, parse_since
 from function.logs.store import LogStore, StoreUnavailable
 from function.logs.table_journal import open_store, table_journal
+from function.pipeline.accounts import AccountAllowlist
 from function.settings import Settings
 
 # Columns of the `logs` table: (heading, row column, widest cell kept).

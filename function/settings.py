@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from function import event_names
 from function.credentials.secret_manager import parse_one_secret_name, parse_secret_name
 from function.errors import ConfigError, GatewayError
 from function.limits import EVENTS_PER_CALL as PINTEREST_BATCH_CEILING
 from function.logs.bigquery import parse_table_id
 from function.logs.sqlite import parse_path
+from function.pipeline import event_names
 
 _AD_ACCOUNT_ID = re.compile(r"[0-9]{1,18}")  # as Pinterest's ad_account_id path parameter: digits, 18 at most
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from function import validate
-from function.accounts import AccountAllowlist
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Item, batches
 from function.errors import GatewayError
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
+from function.pipeline import validate
+from function.pipeline.accounts import AccountAllowlist
 from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
 
 # 7 days: Pinterest's limit on event_time (older events are refused).

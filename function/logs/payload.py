@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from function.fields import HASHED_KEYS
 from function.logs.scrub import scrub
-from function.normalize import is_digest
+from function.pipeline.fields import HASHED_KEYS
+from function.pipeline.normalize import is_digest
 
 # What stands in for a value the logs do not keep.
 WITHHELD = "[withheld]"

@@ -10,10 +10,6 @@ from typing import Any
 
 import flask
 
-from function import options as request_options
-from function import parse
-from function.accounts import AccountAllowlist
-from function.build import Context
 from function.credentials.callers import CallerCheck
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Attempt, Deliverer, Item, batches
@@ -27,7 +23,11 @@ from function.errors import (
 )
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
-from function.pipeline import Built, Refused, build_request
+from function.pipeline import options as request_options
+from function.pipeline import parse
+from function.pipeline.accounts import AccountAllowlist
+from function.pipeline.build import Context
+from function.pipeline.request import Built, Refused, build_request
 from function.settings import PINTEREST_BATCH_CEILING, Settings
 from function.web.results import EventResult, Status, summarize
 

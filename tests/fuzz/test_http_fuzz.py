@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from function.fields import OVERRIDE_PATHS
+from function.pipeline.fields import OVERRIDE_PATHS
 from tests.fuzz.conftest import (
     AD_ACCOUNT,
     CALLER_KEY,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from function.parse import MAX_BODY_BYTES
+from function.pipeline.parse import MAX_BODY_BYTES
 from function.sandbox.server import Sandbox
 from tests.integration.conftest import (
     AD_ACCOUNT,

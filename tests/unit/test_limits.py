@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from function import limits, options, pipeline
-from function.build import Context
+from function import limits
 from function.errors import BadRequest
-from function.pipeline import Built, Refused
+from function.pipeline import options
+from function.pipeline.build import Context
+from function.pipeline.request import Built, Refused, build_request
 from tests.amplifiers import AMPLIFIERS, event, shared_body
 
 BASE = options.Options(event_name_setup="inherit", event_name="", action_source="web", test=False)
@@ -33,7 +34,7 @@ def _context(opts: options.Options) -> Context:
 
 def _run(body: bytes) -> list[Built | Refused] | BadRequest:
     try:
-        return pipeline.build_request(body, BASE, _context)
+        return build_request(body, BASE, _context)
     except BadRequest as exc:
         return exc
 

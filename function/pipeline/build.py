@@ -8,12 +8,13 @@ from functools import partial
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from function import coerce, consent, derive, event_names, limits, normalize, plans, validate
+from function import limits
 from function.errors import BadRequest
-from function.fields import FIELDS, Field
-from function.memo import RequestMemo
-from function.options import Options
-from function.paths import Path
+from function.pipeline import coerce, consent, derive, event_names, normalize, plans, validate
+from function.pipeline.fields import FIELDS, Field
+from function.pipeline.memo import RequestMemo
+from function.pipeline.options import Options
+from function.pipeline.paths import Path
 
 Event = Mapping[str, Any]
 

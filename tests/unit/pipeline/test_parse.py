@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from function import options, parse
 from function.errors import BadRequest, GatewayError, PayloadTooLarge
+from function.pipeline import options, parse
 
 SECRET = "s3cr3t-value"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from function import fields
-from function.build import Context, build_event
-from function.options import Options
-from function.paths import Path as SourcePath
+from function.pipeline import fields
+from function.pipeline.build import Context, build_event
+from function.pipeline.options import Options
+from function.pipeline.paths import Path as SourcePath
 from tests.pinterest_spec import spec
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 NOW = 1764000000
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from function import accounts, options
-from function.accounts import AccountAllowlist
 from function.errors import BadRequest, ConfigError, Forbidden
+from function.pipeline import accounts, options
+from function.pipeline.accounts import AccountAllowlist
 from function.settings import Settings, parse_ad_account_ids
 
 BASE = options.Options(event_name_setup="inherit", event_name="", action_source="web", test=False)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from function.derive import Derived
-from function.fields import FIELDS, OVERRIDE_PREFIX, Field, Source
-from function.parse import RESERVED
-from function.paths import Path
+from function.pipeline.derive import Derived
+from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX, Field, Source
+from function.pipeline.parse import RESERVED
+from function.pipeline.paths import Path
 
 # Shapes remembered; a deployment's tags send a handful, a hostile caller churns them harmlessly.
 _CACHED_SHAPES = 512

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from function import validate
 from function.errors import Unprocessable
+from function.pipeline import validate
 
 NOW = 1_700_000_000
 WEEK = 7 * 24 * 3600

@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from function import build, derive, plans
-from function.build import Context, Skip, build_event
 from function.errors import GatewayError
-from function.fields import FIELDS
-from function.options import Options
-from function.paths import Path as SourcePath
+from function.pipeline import build, derive, plans
+from function.pipeline.build import Context, Skip, build_event
+from function.pipeline.fields import FIELDS
+from function.pipeline.options import Options
+from function.pipeline.paths import Path as SourcePath
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 NOW = 1764000000
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from function import options
 from function.errors import BadRequest
-from function.options import Options
+from function.pipeline import options
+from function.pipeline.options import Options
 from function.settings import Settings
 
 BASE = Options(event_name_setup="inherit", event_name="", action_source="web", test=False)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from function import consent
+from function.pipeline import consent
 
 
 @pytest.mark.parametrize(

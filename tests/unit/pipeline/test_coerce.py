@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from function import coerce
+from function.pipeline import coerce
 
 NAN = float("nan")
 INF = float("inf")

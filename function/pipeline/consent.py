@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from function import coerce
-from function.paths import Path
+from function.pipeline import coerce
+from function.pipeline.paths import Path
 
 _AD_STORAGE = Path("consent_state.ad_storage")
 _GCS = Path("x-ga-gcs")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from function import derive
+from function.pipeline import derive
 
 TWO_ITEMS = {
     "items": [

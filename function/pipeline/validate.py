@@ -6,11 +6,11 @@ import json
 from collections.abc import Mapping, Set
 from typing import Any
 
-from function import event_names
 from function.errors import BadRequest, Unprocessable
-from function.fields import FIELDS, Field
 from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
-from function.normalize import is_digest
+from function.pipeline import event_names
+from function.pipeline.fields import FIELDS, Field
+from function.pipeline.normalize import is_digest
 from function.settings import ACTION_SOURCES
 
 # Section → its rows of the field table; the event level also holds what build_event sets itself.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from function import lookups
+from function.pipeline import lookups
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from function import limits, parse, validate
-from function import options as request_options
-from function.build import Context, Skip, build_event
+from function import limits
 from function.errors import BadRequest, GatewayError
-from function.memo import RequestMemo
+from function.pipeline import options as request_options
+from function.pipeline import parse, validate
+from function.pipeline.build import Context, Skip, build_event
+from function.pipeline.memo import RequestMemo
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import phonenumbers
 
-from function import lookups
+from function.pipeline import lookups
 
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from function import event_names
 from function.errors import BadRequest
+from function.pipeline import event_names
 
 # Pinterest's 22 standard conversion event names.
 PINTEREST_STANDARD = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from function import coerce
 from function.errors import Forbidden
+from function.pipeline import coerce
 from function.settings import is_ad_account_id
 
 

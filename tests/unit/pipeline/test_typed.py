@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from function import typed
+from function.pipeline import typed
 
 
 @pytest.mark.parametrize(

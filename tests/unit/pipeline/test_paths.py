@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from function import paths
-from function.paths import Path
+from function.pipeline import paths
+from function.pipeline.paths import Path
 
 
 @pytest.mark.parametrize(

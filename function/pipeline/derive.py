@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from function import coerce
-from function.paths import Path
+from function.pipeline import coerce
+from function.pipeline.paths import Path
 
 Event = Mapping[str, Any]
 

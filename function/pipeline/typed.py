@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from function import coerce
+from function.pipeline import coerce
 
 # Above this an event time is in milliseconds: 1e11 s is the year 5138.
 _MILLISECONDS_FROM = 10**11

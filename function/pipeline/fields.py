@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from function import derive, limits, normalize, typed
-from function.derive import Derived
-from function.paths import Path
+from function import limits
+from function.pipeline import derive, normalize, typed
+from function.pipeline.derive import Derived
+from function.pipeline.paths import Path
 
 Section = Literal["event", "user_data", "custom_data"]
 Source = Path | Derived

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from function import accounts, coerce, limits
+from function import limits
 from function.errors import BadRequest
-from function.memo import RequestMemo
-from function.parse import RESERVED
-from function.paths import Path
+from function.pipeline import accounts, coerce
+from function.pipeline.memo import RequestMemo
+from function.pipeline.parse import RESERVED
+from function.pipeline.paths import Path
 from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings, choice
 
 
