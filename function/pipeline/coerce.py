@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,8 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,
 _PLAIN_DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{0,14}[1-9])?")
 # Pinterest's integer fields are int64 and it reads decimal strings into doubles: larger values are refused.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Above this an event time is in milliseconds: 1e11 s is the year 5138.
+_MILLISECONDS_FROM = 10**11
 
 
 def is_empty(value: object) -> bool:
@@ -154,3 +157,24 @@ def _json_array(text: str) -> list[Any]:
     if not isinstance(parsed, list):
         raise ValueError("must be a JSON array")
     return parsed
+
+
+def text_then(normalizer: Callable[[str], str | None]) -> Callable[[Any], str | None]:
+    """A string normalizer applied to any JSON scalar."""
+
+    def typed(value: Any) -> str | None:
+        raw = to_text(value)
+        return None if raw is None else normalizer(raw)
+
+    typed.__name__ = normalizer.__name__
+    return typed
+
+
+def unix_seconds(value: Any) -> int | None:
+    """event_time in whole seconds; millisecond timestamps are detected and converted."""
+    if is_empty(value):
+        return None
+    seconds = int(parse_number(value))
+    if seconds < 0:
+        raise ValueError("must be a Unix time in seconds")
+    return seconds // 1000 if seconds >= _MILLISECONDS_FROM else seconds

@@ -1,12 +1,13 @@
 """Values computed from a GA4 event rather than read from one key: e-commerce items, epik.
 
 `values` computes all of them in one pass over the event's items, once per event; the field
-table names the ones it reads as `Derived` sources.
+table names the ones it reads as `Derived` sources. `pinterest_contents` types the `contents`
+list that Pinterest is sent, whichever source it came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -138,3 +139,36 @@ def _epik(url: Any) -> str | None:
         return None
     found = parse_qs(query).get("epik")
     return found[0] if found else None
+
+
+# Pinterest `contents` item key → its normalizer (additionalProperties: false on items).
+_CONTENT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "id": coerce.to_text,
+    "item_price": coerce.to_decimal_string,
+    "quantity": coerce.to_int,
+    "item_name": coerce.to_text,
+    "item_brand": coerce.to_text,
+    "item_category": coerce.to_text,
+}
+
+
+def pinterest_contents(value: Any) -> list[dict[str, Any]] | None:
+    """Pinterest `contents`: objects with only the allowed keys; quantity defaults to 1."""
+    found = []
+    for index, item in enumerate(coerce.to_json_list(value) or ()):
+        if type(item) is not dict and not isinstance(item, Mapping):  # the ABC check is slow (hot path)
+            raise ValueError(f"[{index}] must be an object")
+        content = {}
+        for key, normalize in _CONTENT_KEYS.items():
+            raw = item.get(key)
+            if raw is None:  # absent: every normalizer would give None
+                continue
+            try:
+                typed = normalize(raw)
+            except ValueError as exc:
+                raise ValueError(f"[{index}].{key} {exc}") from None
+            if typed is not None:
+                content[key] = typed
+        content.setdefault("quantity", 1)
+        found.append(content)
+    return found or None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from function import limits
-from function.pipeline import derive, normalize, typed
+from function.pipeline import coerce, derive, normalize
 from function.pipeline.derive import Derived
 from function.pipeline.paths import Path
 
@@ -58,20 +58,20 @@ def _row(key: str, section: Section, sources: tuple[str | Derived, ...],
 
 FIELDS: tuple[Field, ...] = (
     # Event level. event_name and action_source come from the request options.
-    _row("event_time", "event", ("event_time", "timestamp"), typed.unix_seconds),
-    _row("event_id", "event", ("event_id", "transaction_id"), typed.text),
-    _row("event_source_url", "event", ("page_location",), typed.text, web_only=True),
-    _row("opt_out", "event", (), typed.boolean),
-    _row("language", "event", ("language",), typed.text_then(normalize.language)),
-    _row("app_id", "event", (), typed.text),
-    _row("app_name", "event", (), typed.text),
-    _row("app_version", "event", (), typed.text),
-    _row("device_brand", "event", (), typed.text),
-    _row("device_carrier", "event", (), typed.text),
-    _row("device_model", "event", (), typed.text),
-    _row("device_type", "event", (), typed.text),
-    _row("os_version", "event", (), typed.text),
-    _row("wifi", "event", (), typed.boolean),
+    _row("event_time", "event", ("event_time", "timestamp"), coerce.unix_seconds),
+    _row("event_id", "event", ("event_id", "transaction_id"), coerce.to_text),
+    _row("event_source_url", "event", ("page_location",), coerce.to_text, web_only=True),
+    _row("opt_out", "event", (), coerce.to_bool),
+    _row("language", "event", ("language",), coerce.text_then(normalize.language)),
+    _row("app_id", "event", (), coerce.to_text),
+    _row("app_name", "event", (), coerce.to_text),
+    _row("app_version", "event", (), coerce.to_text),
+    _row("device_brand", "event", (), coerce.to_text),
+    _row("device_carrier", "event", (), coerce.to_text),
+    _row("device_model", "event", (), coerce.to_text),
+    _row("device_type", "event", (), coerce.to_text),
+    _row("os_version", "event", (), coerce.to_text),
+    _row("wifi", "event", (), coerce.to_bool),
     # User data: hashed fields are lists, normalized then SHA-256 hashed element by element.
     _row("em", "user_data", ("user_data.email_address", "user_data.sha256_email_address",
                              "user_data.email", "email"), normalize.email, hashed=True),
@@ -96,27 +96,27 @@ FIELDS: tuple[Field, ...] = (
          normalize.lower_trim, hashed=True),
     _row("hashed_maids", "user_data", ("hashed_maids",), normalize.lower_trim, hashed=True),
     # User data sent in the clear, as Pinterest asks.
-    _row("client_ip_address", "user_data", ("ip_override",), typed.text, web_only=True),
-    _row("client_user_agent", "user_data", ("user_agent",), typed.text, web_only=True),
+    _row("client_ip_address", "user_data", ("ip_override",), coerce.to_text, web_only=True),
+    _row("client_user_agent", "user_data", ("user_agent",), coerce.to_text, web_only=True),
     _row("click_id", "user_data", (derive.epik_param("page_location"), derive.epik_param("page_referrer"),
-                                   "common_cookie._epik", "_epik", "epik", "click_id"), typed.text),
-    _row("partner_id", "user_data", (), typed.text),
+                                   "common_cookie._epik", "_epik", "epik", "click_id"), coerce.to_text),
+    _row("partner_id", "user_data", (), coerce.to_text),
     # Custom data, from the GA4 e-commerce fields and items.
     _row("currency", "custom_data", ("currency", "items.0.currency", "ecommerce.items.0.currency"),
-         typed.text_then(normalize.currency)),
+         coerce.text_then(normalize.currency)),
     _row("value", "custom_data", ("x-ga-mp1-ev", "x-ga-mp1-tr", "value", derive.ITEMS_VALUE),
-         typed.decimal),
-    _row("contents", "custom_data", (derive.CONTENTS,), typed.contents),
-    _row("content_ids", "custom_data", (derive.CONTENT_IDS,), typed.string_list),
-    _row("num_items", "custom_data", (derive.NUM_ITEMS,), typed.integer),
-    _row("order_id", "custom_data", ("transaction_id",), typed.text),
-    _row("search_string", "custom_data", ("search_term",), typed.text),
-    _row("content_name", "custom_data", ("content_name", derive.single_item("item_name")), typed.text),
+         coerce.to_decimal_string),
+    _row("contents", "custom_data", (derive.CONTENTS,), derive.pinterest_contents),
+    _row("content_ids", "custom_data", (derive.CONTENT_IDS,), coerce.to_string_list),
+    _row("num_items", "custom_data", (derive.NUM_ITEMS,), coerce.to_int),
+    _row("order_id", "custom_data", ("transaction_id",), coerce.to_text),
+    _row("search_string", "custom_data", ("search_term",), coerce.to_text),
+    _row("content_name", "custom_data", ("content_name", derive.single_item("item_name")), coerce.to_text),
     _row("content_category", "custom_data", ("content_category", derive.single_item("item_category")),
-         typed.text),
-    _row("content_brand", "custom_data", ("content_brand", derive.single_item("item_brand")), typed.text),
-    _row("opt_out_type", "custom_data", ("opt_out_type",), typed.text),
-    _row("predicted_ltv", "custom_data", (), typed.decimal),
+         coerce.to_text),
+    _row("content_brand", "custom_data", ("content_brand", derive.single_item("item_brand")), coerce.to_text),
+    _row("opt_out_type", "custom_data", ("opt_out_type",), coerce.to_text),
+    _row("predicted_ltv", "custom_data", (), coerce.to_decimal_string),
 )
 
 # Views computed from the table.

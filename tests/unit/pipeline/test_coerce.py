@@ -343,3 +343,133 @@ def test_a_decimal_string_kept_as_given_is_what_the_full_parse_gives(text: str) 
         assert expected == text
     with contextlib.suppress(ValueError):
         assert coerce.to_decimal_string(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(1_700_000_000, 1_700_000_000, id="seconds stay seconds"),
+        pytest.param("1700000000", 1_700_000_000, id="a numeric string is read as seconds"),
+        pytest.param(" 1700000000 ", 1_700_000_000, id="a padded numeric string is read"),
+        pytest.param(1_700_000_000.9, 1_700_000_000, id="fractional seconds are truncated"),
+        pytest.param(1_700_000_000_123, 1_700_000_000, id="milliseconds are converted to seconds"),
+        pytest.param("1700000000123", 1_700_000_000, id="milliseconds in a string are converted"),
+        pytest.param(1.700000000123e12, 1_700_000_000, id="milliseconds as a float are converted"),
+        pytest.param(99_999_999_999, 99_999_999_999, id="just under 1e11 is still seconds"),
+        pytest.param(100_000_000_000, 100_000_000, id="1e11 and above is milliseconds"),
+        pytest.param(0, 0, id="zero is the epoch"),
+        pytest.param(None, None, id="null is dropped"),
+        pytest.param("", None, id="an empty string is dropped"),
+        pytest.param("undefined", None, id="a tag manager placeholder is dropped"),
+    ],
+)
+def test_unix_seconds(value: Any, expected: int | None) -> None:
+    assert coerce.unix_seconds(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(-1, r"^must be a Unix time in seconds$", id="a negative time is refused"),
+        pytest.param(
+            "-1700000000000", r"^must be a Unix time in seconds$", id="a negative millisecond time is refused"
+        ),
+        pytest.param("yesterday", r"^must be a number", id="words are refused"),
+        pytest.param("2024-01-01T00:00:00Z", r"^must be a number", id="an ISO date is refused"),
+        pytest.param(True, r"^must be a number, not true or false", id="a boolean is refused"),
+        pytest.param([1_700_000_000], r"^must be a number", id="a list is refused"),
+        pytest.param(float("nan"), r"^must be a finite number$", id="NaN is refused"),
+    ],
+)
+def test_unix_seconds_refuses(value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        coerce.unix_seconds(value)
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "value", "expected"),
+    [
+        pytest.param(coerce.to_text, " abc ", "abc", id="text is trimmed"),
+        pytest.param(coerce.to_text, 12.50, "12.5", id="a number becomes text in plain notation"),
+        pytest.param(coerce.to_text, "null", None, id="a null placeholder is dropped as text"),
+        pytest.param(coerce.to_int, "7", 7, id="an integer field reads a numeric string"),
+        pytest.param(coerce.to_int, 7.0, 7, id="an integer field reads an integral float"),
+        pytest.param(coerce.to_int, "", None, id="an empty integer is dropped"),
+        pytest.param(coerce.to_bool, "yes", True, id="a boolean field reads yes"),
+        pytest.param(coerce.to_bool, 0, False, id="a boolean field reads 0"),
+        pytest.param(coerce.to_bool, None, None, id="an empty boolean is dropped"),
+        pytest.param(coerce.to_decimal_string, 59.97, "59.97", id="money is a decimal string"),
+        pytest.param(coerce.to_decimal_string, "100.00", "100", id="money loses trailing zeros"),
+        pytest.param(coerce.to_decimal_string, "-0", "0", id="negative zero money is zero"),
+        pytest.param(coerce.to_decimal_string, "undefined", None, id="empty money is dropped"),
+        pytest.param(coerce.to_string_list, ["a", 1, ""], ["a", "1"], id="a list of ids becomes texts"),
+        pytest.param(
+            coerce.to_string_list, '["a", "b"]', ["a", "b"], id="a JSON array string of ids is read"
+        ),
+        pytest.param(coerce.to_string_list, "a, b,,c", ["a", "b", "c"], id="a comma list of ids is split"),
+        pytest.param(coerce.to_string_list, "A1", ["A1"], id="a single id becomes a list"),
+        pytest.param(coerce.to_string_list, [], None, id="an empty id list is dropped"),
+    ],
+)
+def test_scalar_normalizers(normalizer: Any, value: Any, expected: Any) -> None:
+    assert normalizer(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "value", "message"),
+    [
+        pytest.param(coerce.to_text, True, r"^must be text or a number$", id="a boolean is not text"),
+        pytest.param(coerce.to_int, "1.5", r"^must be a whole number$", id="a fraction is not an integer"),
+        pytest.param(coerce.to_bool, "maybe", r"^must be true or false$", id="maybe is not a boolean"),
+        pytest.param(
+            coerce.to_decimal_string,
+            "1,000",
+            r"^must be a number",
+            id="thousands separators are refused in money",
+        ),
+        pytest.param(
+            coerce.to_decimal_string, "Infinity", r"^must be a number", id="Infinity is refused in money"
+        ),
+        pytest.param(
+            coerce.to_string_list,
+            '[{"a": 1}]',
+            r"^must be text or a number$",
+            id="objects inside an id list are refused",
+        ),
+        pytest.param(
+            coerce.to_string_list,
+            "[1, 2",
+            r"^must be a valid JSON array$",
+            id="a broken JSON array of ids is refused",
+        ),
+    ],
+)
+def test_scalar_normalizers_refuse(normalizer: Any, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        normalizer(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(" EN-us ", "en", id="text_then applies the normalizer to trimmed text"),
+        pytest.param("", None, id="text_then drops empty values before the normalizer"),
+        pytest.param("123", None, id="text_then returns what the normalizer returns"),
+    ],
+)
+def test_text_then(value: Any, expected: str | None) -> None:
+    seen: list[str] = []
+
+    def language(raw: str) -> str | None:
+        seen.append(raw)
+        return raw[:2].lower() if raw[:2].isalpha() else None
+
+    normalizer = coerce.text_then(language)
+    assert normalizer(value) == expected
+    assert normalizer.__name__ == "language"
+    assert seen == ([] if expected is None and not value else [value.strip()])
+
+
+def test_a_deeply_nested_id_list_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="JSON array"):
+        coerce.to_string_list("[" * 100_000)

@@ -7,6 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from function.pipeline import derive
 
@@ -312,3 +315,161 @@ def test_an_event_without_items_or_urls_derives_nothing() -> None:
 def test_a_source_naming_nothing_derived_is_refused_when_the_table_is_built(make: Any) -> None:
     with pytest.raises(ValueError, match="is not one of"):
         make()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(
+            [
+                {
+                    "id": "A1",
+                    "item_price": 10,
+                    "quantity": 2,
+                    "item_name": "Shoe",
+                    "item_brand": "Acme",
+                    "item_category": "Shoes",
+                }
+            ],
+            [
+                {
+                    "id": "A1",
+                    "item_price": "10",
+                    "quantity": 2,
+                    "item_name": "Shoe",
+                    "item_brand": "Acme",
+                    "item_category": "Shoes",
+                }
+            ],
+            id="all allowed keys are kept and typed",
+        ),
+        pytest.param(
+            [{"id": "A1", "price": 10, "item_variant": "red", "extra": {"x": 1}}],
+            [{"id": "A1", "quantity": 1}],
+            id="keys Pinterest does not allow are dropped",
+        ),
+        pytest.param([{"id": "A1"}], [{"id": "A1", "quantity": 1}], id="quantity defaults to 1"),
+        pytest.param([{"id": 123}], [{"id": "123", "quantity": 1}], id="a numeric id becomes text"),
+        pytest.param([{"id": " A1 "}], [{"id": "A1", "quantity": 1}], id="text values are trimmed"),
+        pytest.param(
+            [{"item_price": 59.970}],
+            [{"item_price": "59.97", "quantity": 1}],
+            id="the price is a decimal string without trailing zeros",
+        ),
+        pytest.param(
+            [{"item_price": 0.1}], [{"item_price": "0.1", "quantity": 1}], id="the price has no float noise"
+        ),
+        pytest.param(
+            [{"item_price": "1e3"}], [{"item_price": "1000", "quantity": 1}], id="the price has no exponent"
+        ),
+        pytest.param([{"quantity": "3"}], [{"quantity": 3}], id="a numeric string quantity is an int"),
+        pytest.param([{"quantity": 2.0}], [{"quantity": 2}], id="an integral float quantity is an int"),
+        pytest.param(
+            [{"id": "", "item_name": None, "quantity": "undefined"}],
+            [{"quantity": 1}],
+            id="empty values are dropped",
+        ),
+        pytest.param(
+            '[{"id": "A1", "item_price": "5"}]',
+            [{"id": "A1", "item_price": "5", "quantity": 1}],
+            id="a JSON array string is read",
+        ),
+        pytest.param(
+            [{"id": "A"}, {"id": "B", "quantity": 4}],
+            [{"id": "A", "quantity": 1}, {"id": "B", "quantity": 4}],
+            id="every item is typed in order",
+        ),
+        pytest.param([], None, id="an empty list is dropped"),
+        pytest.param(None, None, id="null is dropped"),
+    ],
+)
+def test_pinterest_contents(value: Any, expected: list[dict[str, Any]] | None) -> None:
+    assert derive.pinterest_contents(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(
+            ["A1"], r"^\[0\] must be an object$", id="an item that is not an object names its index"
+        ),
+        pytest.param([{"id": "A"}, 5], r"^\[1\] must be an object$", id="the index of the bad item is named"),
+        pytest.param(
+            [{"item_price": "ten"}],
+            r"^\[0\]\.item_price must be a number",
+            id="a bad price names the index and key",
+        ),
+        pytest.param(
+            [{"id": "A"}, {"quantity": 1.5}],
+            r"^\[1\]\.quantity must be a whole number$",
+            id="a fractional quantity names the index and key",
+        ),
+        pytest.param(
+            [{"id": True}], r"^\[0\]\.id must be text or a number$", id="a boolean id names the key"
+        ),
+        pytest.param(
+            [{"item_name": ["x"]}],
+            r"^\[0\]\.item_name must be text or a number$",
+            id="a list name names the key",
+        ),
+        pytest.param(
+            {"id": "A1"}, r"^must be a list or a JSON array$", id="an object instead of a list is refused"
+        ),
+        pytest.param("not json", r"^must be a valid JSON array$", id="a string that is not JSON is refused"),
+        pytest.param('{"id": "A1"}', r"^must be a JSON array$", id="a JSON object string is refused"),
+    ],
+)
+def test_pinterest_contents_refuses_naming_the_index_and_key(value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        derive.pinterest_contents(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("[]", id="an empty JSON array string is dropped"),
+        pytest.param(" [ ] ", id="a padded empty JSON array string is dropped"),
+    ],
+)
+def test_pinterest_contents_drops_an_empty_json_array_string(value: str) -> None:
+    assert derive.pinterest_contents(value) is None
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | st.lists(st.integers(), max_size=2)
+)
+_ITEMS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["id", "item_price", "quantity", "item_name", "price", "extra"]), _SCALARS
+    )
+    | _SCALARS,
+    max_size=5,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(value=_ITEMS)
+def test_pinterest_contents_gives_allowed_keys_only_or_a_value_error(value: list[Any]) -> None:
+    try:
+        found = derive.pinterest_contents(value)
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        problem = None
+    if problem is not None:
+        assert problem.startswith("["), "a bad item names its index"
+        return
+    for content in found or ():
+        assert set(content) <= {"id", "item_price", "quantity", "item_name", "item_brand", "item_category"}
+        assert type(content["quantity"]) is int
+        assert all(isinstance(content[key], str) for key in set(content) - {"quantity"})
+
+
+def test_deeply_nested_pinterest_contents_are_a_value_error() -> None:
+    with pytest.raises(ValueError, match="JSON array"):
+        derive.pinterest_contents("[" * 100_000)
