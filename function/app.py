@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 from function.credentials.callers import caller_check
 from function.credentials.secret_manager import SecretManager
-from function.credentials.token_cache import token_provider
+from function.credentials.tokens import token_provider
 from function.delivery.deliverer import Deliverer
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient

@@ -1,8 +1,18 @@
-"""Where the Pinterest access token comes from; the delivery path only sees this interface."""
+"""Where the Pinterest access token comes from: the plain variable or Secret Manager, cached per secret.
+
+The delivery path only sees `TokenProvider`; `token_provider` chooses the source at start-up.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Protocol
+
+from function.credentials.cache import SecretCache
+from function.credentials.secret_manager import SecretError, SecretReader, for_account
+from function.logs.console import ConsoleLog
+from function.settings import Settings
 
 
 class TokenUnavailable(Exception):
@@ -33,3 +43,47 @@ class StaticToken:
 
     def refresh(self, ad_account_id: str) -> str:
         return self.get(ad_account_id)
+
+
+class SecretManagerToken:
+    """PINTEREST_ACCESS_TOKEN_SECRET, one cache entry per resolved secret name."""
+
+    def __init__(self, secrets: SecretReader, name: str, ttl_s: float, log: ConsoleLog, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._name = name
+        self._cache: SecretCache[str] = SecretCache(lambda n: _token(secrets.access(n), n), ttl_s, log,
+                                                    connect=secrets.connect, clock=clock)
+
+    def __repr__(self) -> str:
+        return f"SecretManagerToken({self._name!r})"
+
+    def get(self, ad_account_id: str) -> str:
+        return self._through(self._cache.get, ad_account_id)
+
+    def refresh(self, ad_account_id: str) -> str:
+        return self._through(self._cache.refresh, ad_account_id)
+
+    def _through(self, read: Callable[[str], str], ad_account_id: str) -> str:
+        try:
+            return read(for_account(self._name, ad_account_id))
+        except SecretError as exc:
+            raise TokenUnavailable(str(exc)) from None
+
+
+def _token(payload: str, name: str) -> str:
+    """The token is the payload without surrounding whitespace (`echo` adds a newline)."""
+    token = payload.strip()
+    if not token:
+        raise SecretError(f"{name}: the secret is empty")
+    return token
+
+
+def token_provider(settings: Settings, secrets: SecretReader, log: ConsoleLog) -> TokenProvider:
+    """The secret when set (it wins), else the plain variable, which draws a warning on the platform."""
+    if settings.access_token_secret:
+        return SecretManagerToken(secrets, settings.access_token_secret, settings.token_ttl_s, log)
+    if settings.access_token and settings.platform_service:
+        log.write("WARNING", "PINTEREST_ACCESS_TOKEN is set in the environment of a deployed function, "
+                  "where anyone who can view the configuration can read it; keep the token in Secret "
+                  "Manager and set PINTEREST_ACCESS_TOKEN_SECRET instead")
+    return StaticToken(settings.access_token)

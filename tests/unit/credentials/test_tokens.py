@@ -11,8 +11,7 @@ import pytest
 
 from function.credentials.cache import COLD_WAIT_S, MAX_STALE_S
 from function.credentials.secret_manager import SecretManager
-from function.credentials.token_cache import SecretManagerToken, token_provider
-from function.credentials.tokens import StaticToken, TokenUnavailable
+from function.credentials.tokens import SecretManagerToken, StaticToken, TokenUnavailable, token_provider
 from function.logs.console import ConsoleLog
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub
