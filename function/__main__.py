@@ -22,7 +22,7 @@ from function.logs.journal import ConsoleJournal, Journals, Outcome
 from function.logs.query import LogQuery, parse_since
 from function.logs.store import LogStore, StoreUnavailable
 from function.logs.table_journal import open_store, table_journal
-from function.pipeline.accounts import AccountAllowlist
+from function.pipeline.options import AccountAllowlist
 from function.settings import Settings
 
 # Columns of the `logs` table: (heading, row column, widest cell kept).

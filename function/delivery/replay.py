@@ -18,7 +18,7 @@ from function.errors import GatewayError
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
 from function.pipeline import validate
-from function.pipeline.accounts import AccountAllowlist
+from function.pipeline.options import AccountAllowlist
 from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
 
 # 7 days: Pinterest's limit on event_time (older events are refused).

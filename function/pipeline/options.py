@@ -1,4 +1,7 @@
-"""Per-request settings: the deployment defaults, overridden by the event's `pinterest` object."""
+"""Per-request settings: the deployment defaults, overridden by the event's `pinterest` object.
+
+Also which ad accounts the deployment may send to: the option picks one, the allowlist checks it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,19 @@ from functools import partial
 from typing import Any
 
 from function import limits
-from function.errors import BadRequest
-from function.pipeline import accounts, coerce
+from function.errors import BadRequest, Forbidden
+from function.pipeline import coerce
 from function.pipeline.memo import RequestMemo
 from function.pipeline.parse import RESERVED
 from function.pipeline.paths import Path
-from function.settings import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS, Settings, choice
+from function.settings import (
+    ACTION_SOURCES,
+    DELIVERY_MODES,
+    EVENT_NAME_SETUPS,
+    Settings,
+    choice,
+    is_ad_account_id,
+)
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
@@ -54,6 +64,29 @@ def _bounded_text(max_chars: int) -> Callable[[Any], str | None]:
     return parse
 
 
+def ad_account_option(value: object) -> str:
+    """pinterest.ad_account_id: digits only, so it can never change the URL it is placed in."""
+    text = coerce.to_text(value) or ""
+    if not is_ad_account_id(text):
+        raise ValueError("must be digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)")
+    return text
+
+
+class AccountAllowlist:
+    """The deployment's own ad account plus PINTEREST_AD_ACCOUNT_IDS; any other is refused with 403."""
+
+    def __init__(self, default: str, others: Iterable[str] = ()) -> None:
+        self._allowed = frozenset({default, *others})
+
+    def allows(self, ad_account_id: str) -> bool:
+        return ad_account_id in self._allowed
+
+    def check(self, ad_account_id: str) -> None:
+        """'' means the deployment's own account; an id not in the list is refused by name of the rule."""
+        if ad_account_id and not self.allows(ad_account_id):
+            raise Forbidden("pinterest.ad_account_id is not one of PINTEREST_AD_ACCOUNT_IDS")
+
+
 @dataclass(frozen=True)
 class Options:
     """How one event is named and sent."""
@@ -78,7 +111,7 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery": _one_of(DELIVERY_MODES),
     "event_map": _event_map,
     "debug": coerce.to_bool,
-    "ad_account_id": accounts.parse_option,
+    "ad_account_id": ad_account_option,
     "tag_name": _bounded_text(limits.TAG_NAME_CHARS),
 }
 _OPTION_PATHS = {name: Path(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}

@@ -25,8 +25,8 @@ from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
 from function.pipeline import options as request_options
 from function.pipeline import parse
-from function.pipeline.accounts import AccountAllowlist
 from function.pipeline.build import Context
+from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import PINTEREST_BATCH_CEILING, Settings
 from function.web.results import EventResult, Status, summarize

@@ -16,8 +16,8 @@ import pytest
 from function.delivery.replay import plan
 from function.logs.journal import EventRecord
 from function.pipeline import options
-from function.pipeline.accounts import AccountAllowlist
 from function.pipeline.build import Context
+from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, build_request
 from function.settings import Settings
 from tests.pinterest_spec import assert_valid_events_body

@@ -13,7 +13,7 @@ from function.delivery.pinterest import Answer
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
-from function.pipeline.accounts import AccountAllowlist
+from function.pipeline.options import AccountAllowlist
 
 NOW_S = 1_800_000_000.0
 DAY = 86400
