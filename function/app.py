@@ -17,9 +17,9 @@ from function.delivery.pinterest import PinterestClient
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
 from function.logs.table_journal import TableJournal, table_journal
+from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
-from function.worker import on_shutdown
 
 # functions-framework's default request threads per CPU when THREADS is unset.
 _THREADS_PER_CPU = 4

@@ -4,7 +4,7 @@ Each ad account has a lane: a thread that sends that account's batches (one per 
 call at a time. A 429 with Retry-After, a slow answer or an outage of one account holds that lane
 only, never another account's events; and an instance never has more than one call in flight per
 ad account, Pinterest's unit of rate limiting (see Pinterest's rate limits: per ad account, per
-minute). Lanes start on first use in the serving process (see worker.py); there are at most as
+minute). Lanes start on first use in the serving process (see process_thread.py); there are at most as
 many as allowed ad accounts.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from function.delivery.deliverer import Batch, Deliverer, Item
 from function.logs.journal import EventRecord, Journal
-from function.worker import Pending, ProcessThread, seconds_to_due, take_due
+from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 # 30 s: how long a lane keeps retrying one batch while the instance is healthy.
 RETRY_WINDOW_S = 30.0

@@ -1,6 +1,6 @@
 """Writes log rows to the store from a background thread, in batches, never holding up an event.
 
-The thread starts on first use in the process that serves requests (see worker.py); the
+The thread starts on first use in the process that serves requests (see process_thread.py); the
 instance's shutdown hook (app.py) closes it after the sender has journaled its last events. Rows
 that cannot be stored (buffer full, store down past the retries, shutdown deadline) go to the
 console as structured JSON with the full row.
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from function.logs.console import ConsoleLog
 from function.logs.store import LogStore, PendingRow, StoreUnavailable
-from function.worker import Pending, ProcessThread, seconds_to_due, take_due
+from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
 BUFFER_MAX = 10_000

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from function import worker
-from function.worker import Pending, ProcessThread, seconds_to_due, take_due
+from function import process_thread
+from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_a_forked_process_starts_its_own_thread(monkeypatch: pytest.MonkeyPatch)
     starts: list[int] = []
     thread = ProcessThread("test-worker", lambda: (starts.append(1), release.wait(5)))
     thread.ensure_started()
-    monkeypatch.setattr(worker.os, "getpid", lambda: -1)  # as in gunicorn's forked worker
+    monkeypatch.setattr(process_thread.os, "getpid", lambda: -1)  # as in gunicorn's forked worker
     assert not thread.alive
     thread.ensure_started()
     release.set()
@@ -81,7 +81,7 @@ def test_take_due_takes_everything_when_closing_in_batches_of_the_maximum() -> N
 # own SIGTERM handler after the fork and then waits in its main thread for the requests in flight.
 _FORKING_PARENT = textwrap.dedent("""
     import os, signal, sys, time
-    from function.worker import on_shutdown
+    from function.process_thread import on_shutdown
 
     out = sys.argv[1]
 
@@ -125,7 +125,7 @@ def test_sigterm_runs_the_hook_at_once_in_the_forked_worker_then_its_own_handler
 def test_without_a_handler_of_its_own_a_forked_child_still_ends_on_sigterm(tmp_path: Path) -> None:
     script = textwrap.dedent("""
         import os, signal, sys, time
-        from function.worker import on_shutdown
+        from function.process_thread import on_shutdown
         out = sys.argv[1]
         on_shutdown(lambda started: open(out, "a").write(f"hook {os.getpid()}\\n"), budget_s=2)
         child = os.fork()
