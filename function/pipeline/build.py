@@ -14,12 +14,12 @@ from function.pipeline import coerce, consent, derive, event_names, normalize, p
 from function.pipeline.fields import FIELDS, Field
 from function.pipeline.memo import RequestMemo
 from function.pipeline.options import Options
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
 Event = Mapping[str, Any]
 
-_GA4_NAME = Path("event_name")
-_PAGE_LOCATION = Path("page_location")
+_GA4_NAME = EventPath("event_name")
+_PAGE_LOCATION = EventPath("page_location")
 # GTM's synthetic monitoring traffic: never a real conversion.
 _SYNTHETIC_HOST = "gtm-msr.appspot.com"
 _COUNTRY = next(f for f in FIELDS if f.key == "country")
@@ -124,18 +124,18 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
     if row.web_only and not web:
         return None
     for source in step.sources:
-        raw = source.read(event) if type(source) is Path else derived.get(source.name)
+        raw = source.read(event) if type(source) is EventPath else derived.get(source.name)
         if raw is None:
             continue
         if type(raw) is list and _too_many(row, raw):  # refused before the work of cleaning it
-            _refuse_over_limit(row, raw, source.dotted if type(source) is Path else row.key)
+            _refuse_over_limit(row, raw, source.dotted if type(source) is EventPath else row.key)
         try:
             value = _clean(row, raw, region)  # an empty value cleans to None
         except ValueError:
             continue
         if value is not None:
             if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
-                _refuse_over_limit(row, value, source.dotted if type(source) is Path else row.key)
+                _refuse_over_limit(row, value, source.dotted if type(source) is EventPath else row.key)
             return value
     return None
 
@@ -187,7 +187,7 @@ def _clean(row: Field, raw: Any, region: str | None) -> Any:
 def _phone_region(event: Event) -> str | None:
     """The user's own country, when given in the clear, places national phone numbers."""
     for source in (_COUNTRY.override, *_COUNTRY.sources):
-        raw = source.read(event) if isinstance(source, Path) else None
+        raw = source.read(event) if isinstance(source, EventPath) else None
         if isinstance(raw, list):
             raw = raw[0] if raw else None
         if isinstance(raw, str) and raw.strip() and not normalize.is_sha256(raw):

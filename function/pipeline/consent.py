@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from function.pipeline import coerce
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
-_AD_STORAGE = Path("consent_state.ad_storage")
-_GCS = Path("x-ga-gcs")
+_AD_STORAGE = EventPath("consent_state.ad_storage")
+_GCS = EventPath("x-ga-gcs")
 # GA4's x-ga-gcs is "G1" + ad_storage + analytics_storage; this index is ad_storage.
 _GCS_AD_STORAGE_INDEX = 2
 _GRANTED = frozenset({True, "true", "granted", "1"})  # True also matches 1

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from function.pipeline import coerce
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
 Event = Mapping[str, Any]
 
@@ -32,7 +32,7 @@ NUM_ITEMS = Derived("num_items")
 ITEMS_VALUE = Derived("items_value")
 
 # Where GA4 keeps the items: `items`, else the GTM data-layer `ecommerce.items`.
-_ITEM_SOURCES = (Path("items"), Path("ecommerce.items"))
+_ITEM_SOURCES = (EventPath("items"), EventPath("ecommerce.items"))
 
 # Pinterest `contents` key ← GA4 item key, in order: the first non-empty value of a key wins
 # (id: item_id, else id). Quantity: see `_quantity`.

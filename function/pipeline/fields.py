@@ -14,10 +14,10 @@ from typing import Any, Literal
 from function import limits
 from function.pipeline import coerce, derive, normalize
 from function.pipeline.derive import Derived
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
 Section = Literal["event", "user_data", "custom_data"]
-Source = Path | Derived
+Source = EventPath | Derived
 
 # Section → where operators put overrides for its fields.
 OVERRIDE_PREFIX: dict[Section, str] = {
@@ -38,12 +38,12 @@ class Field:
     hashed: bool = False
     web_only: bool = False  # GA4 sources used only when action_source is web
     region_aware: bool = False  # normalizer takes the user's country (phone numbers)
-    override: Path = field(init=False)
+    override: EventPath = field(init=False)
     max_chars: int = field(init=False)  # of a text value
     max_items: int | None = field(init=False)  # of a list value
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "override", Path(OVERRIDE_PREFIX[self.section] + self.key))
+        object.__setattr__(self, "override", EventPath(OVERRIDE_PREFIX[self.section] + self.key))
         object.__setattr__(self, "max_chars", limits.FIELD_CHARS.get(self.key, limits.TEXT_CHARS))
         object.__setattr__(self, "max_items",
                            limits.HASHED_VALUES if self.hashed else limits.FIELD_ITEMS.get(self.key))
@@ -52,7 +52,7 @@ class Field:
 def _row(key: str, section: Section, sources: tuple[str | Derived, ...],
          normalize: Callable[..., Any], **flags: bool) -> Field:
     """A row with its dotted source paths parsed once."""
-    parsed = tuple(Path(s) if isinstance(s, str) else s for s in sources)
+    parsed = tuple(EventPath(s) if isinstance(s, str) else s for s in sources)
     return Field(key, section, parsed, normalize, **flags)
 
 

@@ -16,7 +16,7 @@ from function.errors import BadRequest, Forbidden
 from function.pipeline import coerce
 from function.pipeline.memo import RequestMemo
 from function.pipeline.parse import RESERVED
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 from function.settings import (
     ACTION_SOURCES,
     DELIVERY_MODES,
@@ -114,7 +114,7 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "ad_account_id": ad_account_option,
     "tag_name": _bounded_text(limits.TAG_NAME_CHARS),
 }
-_OPTION_PATHS = {name: Path(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
+_OPTION_PATHS = {name: EventPath(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 
 
 def defaults(settings: Settings) -> Options:

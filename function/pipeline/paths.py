@@ -13,7 +13,7 @@ def flat_key(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class Path:
+class EventPath:
     """A dotted source path with its parts and flattened alias computed once."""
 
     dotted: str
@@ -54,4 +54,4 @@ def _walk(node: Any, parts: tuple[str, ...]) -> Any:
 
 def read(event: Mapping[str, Any], dotted: str) -> Any:
     """One-off lookup for code outside the field table."""
-    return Path(dotted).read(event)
+    return EventPath(dotted).read(event)

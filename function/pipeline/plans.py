@@ -17,23 +17,23 @@ from typing import Any
 from function.pipeline.derive import Derived
 from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX, Field, Source
 from function.pipeline.parse import RESERVED
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
 # Shapes remembered; a deployment's tags send a handful, a hostile caller churns them harmlessly.
 _CACHED_SHAPES = 512
 # Override section object (`pinterest.user_data`) → its section name.
-_SECTIONS = tuple((Path(prefix.rstrip(".")), section) for section, prefix in OVERRIDE_PREFIX.items())
+_SECTIONS = tuple((EventPath(prefix.rstrip(".")), section) for section, prefix in OVERRIDE_PREFIX.items())
 _NO_SECTIONS = (False,) * len(_SECTIONS)
 
 
-def _top_level_keys(source: Path) -> tuple[str, ...]:
+def _top_level_keys(source: EventPath) -> tuple[str, ...]:
     """The event keys a path reads: its first part, and its flattened alias when it has one."""
     return (source.parts[0], source.flat) if source.has_flat else (source.parts[0],)
 
 
 # Every top-level key a source or an override can read: a plan depends on these alone.
 _READ_KEYS = frozenset(
-    [key for row in FIELDS for source in row.sources if isinstance(source, Path)
+    [key for row in FIELDS for source in row.sources if isinstance(source, EventPath)
      for key in _top_level_keys(source)]
     + [row.override.flat for row in FIELDS]
 )
@@ -70,7 +70,7 @@ def _plan(present: frozenset[str], computed: frozenset[str], sections: tuple[boo
 
 
 def _can_hold(source: Source, keys: frozenset[str], derived: frozenset[str]) -> bool:
-    """Whether the source can give a value: Path.read finds nothing without one of its top-level keys."""
+    """Whether the source can give a value: EventPath.read finds nothing without one of its top-level keys."""
     if isinstance(source, Derived):
         return source.name in derived
     return any(key in keys for key in _top_level_keys(source))

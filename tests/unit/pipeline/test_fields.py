@@ -10,7 +10,7 @@ import pytest
 from function.pipeline import fields
 from function.pipeline.build import Context, build_event
 from function.pipeline.options import Options
-from function.pipeline.paths import Path as SourcePath
+from function.pipeline.paths import EventPath
 from tests.pinterest_spec import spec
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -65,7 +65,7 @@ def test_every_ga4_source_key_appears_in_some_golden_case() -> None:
     missing = []
     for row in fields.FIELDS:
         for source in row.sources:
-            if isinstance(source, SourcePath):
+            if isinstance(source, EventPath):
                 leaf = source.parts[-1]
                 if f'"{leaf}"' not in golden and f'"{source.flat}"' not in golden:
                     missing.append(source.dotted)

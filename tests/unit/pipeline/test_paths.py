@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from function.pipeline import paths
-from function.pipeline.paths import Path
+from function.pipeline.paths import EventPath
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_flat_key(dotted: str, expected: str) -> None:
 
 
 def test_path_splits_its_parts_and_computes_its_flat_alias_once() -> None:
-    path = Path("user_data.address.city")
+    path = EventPath("user_data.address.city")
     assert path.parts == ("user_data", "address", "city")
     assert path.flat == "user_data_address_city"
 
@@ -115,19 +115,19 @@ def test_path_splits_its_parts_and_computes_its_flat_alias_once() -> None:
     ],
 )
 def test_read(event: dict[str, Any], dotted: str, expected: Any) -> None:
-    assert Path(dotted).read(event) == expected
+    assert EventPath(dotted).read(event) == expected
     assert paths.read(event, dotted) == expected
 
 
 def test_read_does_not_change_the_event() -> None:
     event = {"user_data": {"email_address": None}, "user_data_email_address": "a@b.c", "items": [{"x": 1}]}
     before = copy.deepcopy(event)
-    Path("user_data.email_address").read(event)
-    Path("items.0.x").read(event)
+    EventPath("user_data.email_address").read(event)
+    EventPath("items.0.x").read(event)
     assert event == before
 
 
 def test_paths_compare_by_their_dotted_text() -> None:
-    assert Path("a.b") == Path("a.b")
-    assert Path("a.b") != Path("a_b")
-    assert "a.b" in repr(Path("a.b"))
+    assert EventPath("a.b") == EventPath("a.b")
+    assert EventPath("a.b") != EventPath("a_b")
+    assert "a.b" in repr(EventPath("a.b"))

@@ -16,7 +16,7 @@ from function.pipeline import build, derive, plans
 from function.pipeline.build import Context, Skip, build_event
 from function.pipeline.fields import FIELDS
 from function.pipeline.options import Options
-from function.pipeline.paths import Path as SourcePath
+from function.pipeline.paths import EventPath
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 NOW = 1764000000
@@ -87,7 +87,7 @@ def test_keys_the_table_never_reads_do_not_make_a_new_shape() -> None:
 
 
 # Every key a source or an override can read, nested and flattened, with values of every kind.
-_PATHS = sorted({source.dotted for row in FIELDS for source in row.sources if isinstance(source, SourcePath)}
+_PATHS = sorted({source.dotted for row in FIELDS for source in row.sources if isinstance(source, EventPath)}
                 | {row.override.dotted for row in FIELDS})
 _VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 2_000_000_000_000),
@@ -101,7 +101,7 @@ _VALUES = st.one_of(
 
 def _place(event: dict[str, Any], dotted: str, value: Any, flattened: bool) -> None:
     if flattened:
-        event[SourcePath(dotted).flat] = value
+        event[EventPath(dotted).flat] = value
         return
     *parents, leaf = dotted.split(".")
     node = event
