@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 from function.app import build_deliverer
 from function.credentials.secret_manager import SecretManager
-from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
+from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals, Outcome
@@ -72,7 +72,7 @@ def _logs(args: argparse.Namespace, settings: Settings, store: LogStore, now: da
 
 def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
     rows = store.replayable(LogQuery(parse_since(args.since, now), args.event_id, limit=args.limit))
-    chosen = plan(rows, now.timestamp(), AccountAllowlist(settings.ad_account_id, settings.ad_account_ids))
+    chosen = triage(rows, now.timestamp(), AccountAllowlist(settings.ad_account_id, settings.ad_account_ids))
     if args.dry_run:
         results = [Replayed(str(item.payload.get("event_id")), item.payload.get("event_name"), "would send",
                             f"attempt {last + 1}") for item, last in chosen.send]

@@ -40,14 +40,14 @@ class Replayed:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Triage:
     """The events to send (each with the attempt number it reached) and those that cannot be sent."""
 
     send: tuple[tuple[Item, int], ...]
     refused: tuple[Replayed, ...]
 
 
-def plan(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAllowlist) -> Plan:
+def triage(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAllowlist) -> Triage:
     """Split the last rows of failed events into what can be sent again and what cannot, and why.
 
     The table is read as untrusted input: a row is sent only to an allowed account, with a payload
@@ -73,7 +73,7 @@ def plan(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAllow
                     trace_id=row.get("trace_id"), ga4_event_name=row.get("ga4_event_name"),
                     tag_name=row.get("tag_name"))
         send.append((item, int(row.get("last_attempt") or 0)))
-    return Plan(tuple(send), tuple(refused))
+    return Triage(tuple(send), tuple(refused))
 
 
 def _account_problem(account: Any, accounts: AccountAllowlist) -> str | None:

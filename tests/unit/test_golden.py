@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from function.delivery.replay import plan
+from function.delivery.replay import triage
 from function.logs.journal import EventRecord
 from function.pipeline import options
 from function.pipeline.build import Context
@@ -72,7 +72,7 @@ def test_replay_takes_back_every_built_payload_as_the_logs_keep_it(case: str) ->
              if "payload" in entry]
     rows = [{"event_id": payload["event_id"], "ad_account_id": "549000000001",
              "request_body": EventRecord(outcome="failed", payload=payload).payload} for payload in built]
-    chosen = plan(rows, NOW + 60, AccountAllowlist("549000000001"))
+    chosen = triage(rows, NOW + 60, AccountAllowlist("549000000001"))
     matchable = [p for p in built if p["user_data"].get("em") or p["user_data"].get("hashed_maids")]
     assert [item.payload["event_id"] for item, _ in chosen.send] == [p["event_id"] for p in matchable]
     assert all(r.detail.startswith("no em or hashed_maids") for r in chosen.refused)

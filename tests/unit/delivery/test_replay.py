@@ -10,7 +10,7 @@ import pytest
 from function.credentials.tokens import StaticToken
 from function.delivery.deliverer import Deliverer
 from function.delivery.pinterest import Answer
-from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, plan, run
+from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
 from function.pipeline.options import AccountAllowlist
@@ -73,7 +73,7 @@ class ListJournal:
 
 
 def test_events_inside_pinterests_7_days_are_sent_with_their_logged_payload_and_account() -> None:
-    chosen = plan([last_row("A")], NOW_S, ACCOUNTS)
+    chosen = triage([last_row("A")], NOW_S, ACCOUNTS)
     [(item, last)] = chosen.send
     assert (item.payload["event_id"], item.ad_account_id, item.test, last) == ("A", "549000000001", True, 2)
     assert (item.trace_id, item.ga4_event_name, item.tag_name) == ("t1", "purchase", "CAPI")
@@ -81,14 +81,14 @@ def test_events_inside_pinterests_7_days_are_sent_with_their_logged_payload_and_
 
 
 def test_events_older_than_7_days_or_without_a_payload_are_reported_not_sent() -> None:
-    chosen = plan([last_row("old", age_s=7 * DAY + 60), last_row("bare", request_body=None),
+    chosen = triage([last_row("old", age_s=7 * DAY + 60), last_row("bare", request_body=None),
                    last_row("dropped", last_attempt=None)], NOW_S, ACCOUNTS)
     assert [(item.payload["event_id"], last) for item, last in chosen.send] == [("dropped", 0)]
     assert [(r.event_id, r.result) for r in chosen.refused] == [("old", "too old"), ("bare", "unusable")]
 
 
 def test_replayed_attempts_continue_the_events_numbering_in_the_journal() -> None:
-    chosen = plan([last_row("A", last_attempt=3), last_row("B", last_attempt=None)], NOW_S, ACCOUNTS)
+    chosen = triage([last_row("A", last_attempt=3), last_row("B", last_attempt=None)], NOW_S, ACCOUNTS)
     journal, client = ListJournal(), ProcessingClient()
     numbered = ContinuedAttempts(journal, last_attempts(chosen.send))
     deliverer = Deliverer(client, StaticToken("t"), numbered, ConsoleLog("no"), 3)  # type: ignore[arg-type]
@@ -100,7 +100,7 @@ def test_replayed_attempts_continue_the_events_numbering_in_the_journal() -> Non
 
 
 def test_a_missing_token_fails_the_replay_by_name_without_sending() -> None:
-    chosen = plan([last_row("A")], NOW_S, ACCOUNTS)
+    chosen = triage([last_row("A")], NOW_S, ACCOUNTS)
     client = ProcessingClient()
     deliverer = Deliverer(client, StaticToken(""), ListJournal(), ConsoleLog("no"), 3)  # type: ignore[arg-type]
     [result] = run(chosen.send, deliverer)
@@ -110,7 +110,7 @@ def test_a_missing_token_fails_the_replay_by_name_without_sending() -> None:
 
 
 def test_the_sent_event_is_the_logged_one_without_what_the_logs_keep_only_reduced() -> None:
-    [(item, _)] = plan([last_row("A")], NOW_S, ACCOUNTS).send
+    [(item, _)] = triage([last_row("A")], NOW_S, ACCOUNTS).send
     expected = logged_event("A")
     del expected["user_data"]["client_ip_address"], expected["user_data"]["client_user_agent"]
     del expected["custom_data"]["search_string"]
@@ -150,7 +150,7 @@ def test_the_sent_event_is_the_logged_one_without_what_the_logs_keep_only_reduce
                  id="only IP and user agent"),
 ])
 def test_a_tampered_row_is_refused_with_its_reason_and_nothing_is_sent(row: dict, detail: str) -> None:
-    chosen = plan([row], NOW_S, ACCOUNTS)
+    chosen = triage([row], NOW_S, ACCOUNTS)
     assert chosen.send == ()
     [refused] = chosen.refused
     assert (refused.result, refused.detail[:len(detail)]) == ("refused", detail)
