@@ -24,7 +24,7 @@ _MIN_CALL_S = 0.2
 
 
 @dataclass(frozen=True)
-class Item:
+class Outgoing:
     """One built event on its way, with what the logs need to tell its story."""
 
     payload: Mapping[str, Any]
@@ -42,7 +42,7 @@ class Batch:
 
     ad_account_id: str
     test: bool
-    items: tuple[Item, ...]
+    items: tuple[Outgoing, ...]
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -205,7 +205,7 @@ class Deliverer:
         self._journal.record(records)
 
 
-def _record(batch: Batch, item: Item, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
+def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
             final: bool) -> EventRecord:
     answer = attempt.answer
     status = "delivered" if outcome.delivered else ("failed" if final else "retrying")
@@ -222,9 +222,9 @@ def _record(batch: Batch, item: Item, outcome: EventOutcome, attempt: Attempt, m
     )
 
 
-def batches(items: Sequence[Item], batch_max: int) -> list[Batch]:
+def batches(items: Sequence[Outgoing], batch_max: int) -> list[Batch]:
     """Items grouped per (ad account, test mode) in order of first appearance, at most batch_max each."""
-    groups: dict[tuple[str, bool], list[Item]] = {}
+    groups: dict[tuple[str, bool], list[Outgoing]] = {}
     for item in items:
         groups.setdefault((item.ad_account_id, item.test), []).append(item)
     return [

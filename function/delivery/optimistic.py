@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from function.delivery.deliverer import Batch, Deliverer, Item
+from function.delivery.deliverer import Batch, Deliverer, Outgoing
 from function.logs.journal import EventRecord, Journal
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
@@ -25,14 +25,14 @@ from function.process_thread import Pending, ProcessThread, seconds_to_due, take
 RETRY_WINDOW_S = 30.0
 
 
-def queued_bytes(item: Item) -> int:
+def queued_bytes(item: Outgoing) -> int:
     """What one event counts against PINTEREST_QUEUE_MAX_BYTES: its JSON as it will be sent."""
     return len(json.dumps(item.payload, separators=(",", ":")))
 
 
 @dataclass(frozen=True)
 class _Queued:
-    item: Item
+    item: Outgoing
     size: int
 
 
@@ -77,7 +77,7 @@ class BackgroundSender:
     def closing(self) -> bool:
         return self._closing
 
-    def submit(self, items: Sequence[Item]) -> bool:
+    def submit(self, items: Sequence[Outgoing]) -> bool:
         """Queue all of `items`, or none when the queue is full (in events or bytes) or closing;
         the caller then sends them itself."""
         queued = [_Queued(item, queued_bytes(item)) for item in items]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from function.credentials.tokens import TokenUnavailable
-from function.delivery.deliverer import Deliverer, Item, batches
+from function.delivery.deliverer import Deliverer, Outgoing, batches
 from function.errors import GatewayError
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
@@ -43,7 +43,7 @@ class Replayed:
 class Triage:
     """The events to send (each with the attempt number it reached) and those that cannot be sent."""
 
-    send: tuple[tuple[Item, int], ...]
+    send: tuple[tuple[Outgoing, int], ...]
     refused: tuple[Replayed, ...]
 
 
@@ -69,7 +69,7 @@ def triage(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAll
         if problem:
             refused.append(Replayed(event_id, name, "refused", problem))
             continue
-        item = Item(_sendable(payload), account, bool(row.get("test_mode")),
+        item = Outgoing(_sendable(payload), account, bool(row.get("test_mode")),
                     trace_id=row.get("trace_id"), ga4_event_name=row.get("ga4_event_name"),
                     tag_name=row.get("tag_name"))
         send.append((item, int(row.get("last_attempt") or 0)))
@@ -123,12 +123,12 @@ class ContinuedAttempts:
         ])
 
 
-def last_attempts(send: Sequence[tuple[Item, int]]) -> dict[tuple[str, str], int]:
+def last_attempts(send: Sequence[tuple[Outgoing, int]]) -> dict[tuple[str, str], int]:
     """(ad account, event id) → the attempt number its history reached."""
     return {(item.ad_account_id, str(item.payload.get("event_id"))): last for item, last in send}
 
 
-def run(send: Sequence[tuple[Item, int]], deliverer: Deliverer, *,
+def run(send: Sequence[tuple[Outgoing, int]], deliverer: Deliverer, *,
         clock: Callable[[], float] = time.monotonic) -> list[Replayed]:
     """Deliver the events in batches of up to 1000 per (ad account, test mode), one result each."""
     results = []
@@ -146,7 +146,7 @@ def run(send: Sequence[tuple[Item, int]], deliverer: Deliverer, *,
     return results
 
 
-def _event_id(item: Item) -> str:
+def _event_id(item: Outgoing) -> str:
     return str(item.payload.get("event_id"))
 
 

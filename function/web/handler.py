@@ -12,7 +12,7 @@ import flask
 
 from function.credentials.callers import CallerCheck
 from function.credentials.tokens import TokenUnavailable
-from function.delivery.deliverer import Attempt, Deliverer, Item, batches
+from function.delivery.deliverer import Attempt, Deliverer, Outgoing, batches
 from function.delivery.optimistic import BackgroundSender
 from function.errors import (
     GatewayError,
@@ -83,8 +83,8 @@ class Gateway:
         tag = request.headers.get("X-Tag-Name", "").strip() or None  # names the tag in the log rows only
         self._refuse([item for item in found if isinstance(item, Refused)], results, trace_id, debug_header,
                      tag)
-        awaited: list[tuple[int, Item]] = []
-        optimistic: list[tuple[int, Item]] = []
+        awaited: list[tuple[int, Outgoing]] = []
+        optimistic: list[tuple[int, Outgoing]] = []
         for built in (item for item in found if isinstance(item, Built)):
             pair = (built.index, self._item(built, trace_id, debug_header, tag))
             (optimistic if built.options.delivery == "optimistic" else awaited).append(pair)
@@ -99,7 +99,7 @@ class Gateway:
         attempts = self._deliver_awaited(awaited, results)
         return summarize([results[index] for index in sorted(results)], attempts)
 
-    def _deliver_awaited(self, pairs: list[tuple[int, Item]],
+    def _deliver_awaited(self, pairs: list[tuple[int, Outgoing]],
                          results: dict[int, EventResult]) -> list[Attempt]:
         """One call per account and test mode, retried within the awaited deadline."""
         index_of = {id(item): index for index, item in pairs}
@@ -128,8 +128,8 @@ class Gateway:
                 for item in refused
             ])
 
-    def _item(self, built: Built, trace_id: str | None, debug_header: bool, tag: str | None) -> Item:
-        return Item(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
+    def _item(self, built: Built, trace_id: str | None, debug_header: bool, tag: str | None) -> Outgoing:
+        return Outgoing(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
                     built.options.test, trace_id,
                     debug_header or built.options.debug, built.ga4_event_name,
                     tag_name=built.options.tag_name or tag)
@@ -146,7 +146,7 @@ class Gateway:
         )
 
 
-def _result(item: Item, status: Status, error: str | None = None) -> EventResult:
+def _result(item: Outgoing, status: Status, error: str | None = None) -> EventResult:
     return EventResult(item.payload["event_id"], item.payload["event_name"], status, error)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from function.delivery import retry
-from function.delivery.deliverer import Batch, Deliverer, Item, batches, read_answer
+from function.delivery.deliverer import Batch, Deliverer, Outgoing, batches, read_answer
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
@@ -80,7 +80,7 @@ def error(status: int, headers: Mapping[str, str] | None = None) -> Answer:
 
 
 def batch(count: int = 1) -> Batch:
-    items = tuple(Item({"event_id": f"e-{i}", "event_name": "checkout"}, "549000000001", False)
+    items = tuple(Outgoing({"event_id": f"e-{i}", "event_name": "checkout"}, "549000000001", False)
                   for i in range(count))
     return Batch("549000000001", False, items)
 
@@ -205,7 +205,7 @@ def test_read_answer_treats_missing_entries_as_failures() -> None:
 
 
 def test_batches_group_by_account_and_test_mode_up_to_the_maximum() -> None:
-    items = [Item({"event_id": str(i)}, "1" if i % 2 else "2", i % 3 == 0) for i in range(12)]
+    items = [Outgoing({"event_id": str(i)}, "1" if i % 2 else "2", i % 3 == 0) for i in range(12)]
     found = batches(items, batch_max=2)
     assert all(len(b.items) <= 2 for b in found)
     assert all(len({(i.ad_account_id, i.test) for i in b.items}) == 1 for b in found)

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from function.delivery.deliverer import Attempt, Batch, EventOutcome, Item
+from function.delivery.deliverer import Attempt, Batch, EventOutcome, Outgoing
 from function.delivery.optimistic import BackgroundSender, queued_bytes
 from function.logs.journal import EventRecord
 
@@ -38,8 +38,8 @@ class ListJournal:
         self.records.extend(records)
 
 
-def items(count: int, account: str = "549000000001", test: bool = False, prefix: str = "e") -> list[Item]:
-    return [Item({"event_id": f"{prefix}-{i}", "event_name": "checkout"}, account, test)
+def items(count: int, account: str = "549000000001", test: bool = False, prefix: str = "e") -> list[Outgoing]:
+    return [Outgoing({"event_id": f"{prefix}-{i}", "event_name": "checkout"}, account, test)
             for i in range(count)]
 
 
@@ -171,7 +171,7 @@ def test_an_account_held_by_its_call_does_not_delay_another_account() -> None:
 
 def test_the_queue_is_bounded_in_bytes_as_well_as_events() -> None:
     deliverer, journal = RecordingDeliverer(), ListJournal()
-    big = [Item({"event_id": f"big-{i}", "event_source_url": "https://shop.example/" + "x" * 10_000},
+    big = [Outgoing({"event_id": f"big-{i}", "event_source_url": "https://shop.example/" + "x" * 10_000},
                 "549000000001", False) for i in range(10)]
     one = queued_bytes(big[0])
     background = sender(deliverer, journal, queue_max_bytes=one * 5)
