@@ -17,7 +17,7 @@ from function.logs.scrub import scrub
 
 Outcome = Literal["delivered", "failed", "retrying", "skipped", "invalid", "dropped"]
 # Outcomes that end an event's story badly: always written, whatever LOG_CONSOLE says.
-FAILURES: frozenset[str] = frozenset({"failed", "dropped"})
+FINAL_FAILURES: frozenset[str] = frozenset({"failed", "dropped"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class ConsoleJournal:
 
     def record(self, records: Sequence[EventRecord]) -> None:
         for rec in records:
-            failure = rec.outcome in FAILURES
+            failure = rec.outcome in FINAL_FAILURES
             if not (failure or self._log.wanted(rec.debug)):
                 continue
             self._log.write(

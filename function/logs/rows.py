@@ -32,7 +32,7 @@ _MESSAGES = {
     "dropped": "not sent before the instance shut down",
 }
 # Outcomes whose `reason` is a failure category and whose `error` holds the scrubbed detail.
-_FAILURES = frozenset({"failed", "retrying", "dropped"})
+_WITH_ERROR_DETAIL = frozenset({"failed", "retrying", "dropped"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class InstanceFacts:
 
 def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[str, Any]:
     """The row for one record, written at `now` (an aware UTC datetime)."""
-    failure = record.outcome in _FAILURES
+    failure = record.outcome in _WITH_ERROR_DETAIL
     return {
         "timestamp": now.strftime(TIMESTAMP_FORMAT),
         "type": _type(record),
