@@ -9,10 +9,15 @@ them 100 KB of shared settings became hundreds of MB of events.
 
 from __future__ import annotations
 
+import re
+
 # Pinterest: ConversionEvents.data maxItems 1000 (v5 OpenAPI), the events of one call.
 EVENTS_PER_CALL = 1000
 # Pinterest: events older than 7 days are refused (Conversions API event_time documentation).
 MAX_EVENT_AGE_S = 7 * 24 * 3600
+# Pinterest: the ad_account_id path parameter, digits only, 18 at most (v5 OpenAPI).
+AD_ACCOUNT_ID_DIGITS = 18
+_AD_ACCOUNT_ID = re.compile(rf"[0-9]{{1,{AD_ACCOUNT_ID_DIGITS}}}")
 
 # Ours: 1 MiB of body, far above any real batch of GA4 events, small enough to parse without risk.
 MAX_BODY_BYTES = 1 << 20
@@ -53,3 +58,8 @@ FIELD_CHARS: dict[str, int] = {
 HASHED_VALUES = 20
 # Ours: items of the other list fields, by Pinterest key.
 FIELD_ITEMS: dict[str, int] = {"contents": 500, "content_ids": 500}
+
+
+def is_ad_account_id(value: str) -> bool:
+    """Ad account ids go into a URL path, so only digits are ever accepted."""
+    return bool(_AD_ACCOUNT_ID.fullmatch(value))

@@ -19,30 +19,24 @@ from urllib.parse import urlsplit
 from function.credentials.secret_manager import parse_one_secret_name, parse_secret_name
 from function.errors import ConfigError, GatewayError
 from function.limits import EVENTS_PER_CALL as PINTEREST_BATCH_CEILING
+from function.limits import is_ad_account_id
 from function.logs.bigquery import parse_table_id
 from function.logs.sqlite import parse_path
 from function.pipeline import event_names
+from function.pipeline.coerce import choice
+from function.pipeline.options import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS
 
-_AD_ACCOUNT_ID = re.compile(r"[0-9]{1,18}")  # as Pinterest's ad_account_id path parameter: digits, 18 at most
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
 
-EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
-ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
 CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
-DELIVERY_MODES = ("awaited", "optimistic")
 # A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
 # since HTTP clients do not agree on how other characters travel in a header.
 API_KEY_MIN_CHARS = 16
 _API_KEY = re.compile(r"[!-~]+")
 ASCII_WHITESPACE = " \t\r\n\v\f"  # str.strip() alone would also trim a no-break space
-
-
-def is_ad_account_id(value: str) -> bool:
-    """Ad account ids go into a URL path, so only digits are ever accepted."""
-    return bool(_AD_ACCOUNT_ID.fullmatch(value))
 
 
 def parse_ad_account_id(value: str) -> str:
@@ -169,18 +163,6 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
         if not text.isdigit() or not low <= int(text) <= high:
             raise ValueError(f"must be a whole number from {low} to {high}")
         return int(text)
-
-    return parse
-
-
-def choice(*allowed: str) -> Callable[[str], str]:
-    """A parser accepting exactly one of `allowed` (case-insensitive)."""
-
-    def parse(value: str) -> str:
-        word = value.strip().lower()
-        if word not in allowed:
-            raise ValueError("must be one of " + ", ".join(allowed))
-        return word
 
     return parse
 

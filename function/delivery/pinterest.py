@@ -11,7 +11,7 @@ from typing import Any
 import requests
 import urllib3
 
-from function.settings import is_ad_account_id
+from function.limits import is_ad_account_id
 
 # Seconds to open a connection; Pinterest answers within this when it is up.
 CONNECT_TIMEOUT_S = 3.0

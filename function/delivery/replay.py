@@ -15,11 +15,11 @@ from typing import Any
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Outgoing, batches
 from function.errors import GatewayError
+from function.limits import EVENTS_PER_CALL, is_ad_account_id
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
 from function.pipeline import validate
 from function.pipeline.options import AccountAllowlist
-from function.settings import PINTEREST_BATCH_CEILING, is_ad_account_id
 
 # 7 days: Pinterest's limit on event_time (older events are refused).
 PINTEREST_WINDOW_S = 7 * 86400
@@ -132,7 +132,7 @@ def run(send: Sequence[tuple[Outgoing, int]], deliverer: Deliverer, *,
         clock: Callable[[], float] = time.monotonic) -> list[Replayed]:
     """Deliver the events in batches of up to 1000 per (ad account, test mode), one result each."""
     results = []
-    for batch in batches([item for item, _ in send], PINTEREST_BATCH_CEILING):
+    for batch in batches([item for item, _ in send], EVENTS_PER_CALL):
         deadline = clock() + REPLAY_DEADLINE_S
         try:
             attempt = deliverer.deliver(batch, MODE, lambda deadline=deadline: deadline)

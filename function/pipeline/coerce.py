@@ -178,3 +178,15 @@ def unix_seconds(value: Any) -> int | None:
     if seconds < 0:
         raise ValueError("must be a Unix time in seconds")
     return seconds // 1000 if seconds >= _MILLISECONDS_FROM else seconds
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    """A parser accepting exactly one of `allowed` (case-insensitive)."""
+
+    def parse(value: str) -> str:
+        word = value.strip().lower()
+        if word not in allowed:
+            raise ValueError("must be one of " + ", ".join(allowed))
+        return word
+
+    return parse

@@ -9,27 +9,25 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from function import limits
 from function.errors import BadRequest, Forbidden
+from function.limits import is_ad_account_id
 from function.pipeline import coerce
 from function.pipeline.memo import RequestMemo
 from function.pipeline.parse import RESERVED
 from function.pipeline.paths import EventPath
-from function.settings import (
-    ACTION_SOURCES,
-    DELIVERY_MODES,
-    EVENT_NAME_SETUPS,
-    Settings,
-    choice,
-    is_ad_account_id,
-)
+
+# The words each deployment-wide option may take; settings.py reads the same vocabularies.
+EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
+ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
+DELIVERY_MODES = ("awaited", "optimistic")
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
     """A text option limited to `allowed`: the deployment setting's rule, for any JSON value."""
-    check = choice(*allowed)
+    check = coerce.choice(*allowed)
     return lambda value: check(coerce.to_text(value) or "")
 
 
@@ -117,14 +115,29 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
 _OPTION_PATHS = {name: EventPath(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 
 
-def defaults(settings: Settings) -> Options:
+class Deployment(Protocol):
+    """What `defaults` reads of the deployment's settings (settings.Settings has it)."""
+
+    @property
+    def event_name_setup(self) -> str: ...
+    @property
+    def event_name(self) -> str: ...
+    @property
+    def action_source(self) -> str: ...
+    @property
+    def test_mode(self) -> bool: ...
+    @property
+    def delivery(self) -> str: ...
+
+
+def defaults(deployment: Deployment) -> Options:
     """The deployment's options, before any request override."""
     return Options(
-        event_name_setup=settings.event_name_setup,
-        event_name=settings.event_name,
-        action_source=settings.action_source,
-        test=settings.test_mode,
-        delivery=settings.delivery,
+        event_name_setup=deployment.event_name_setup,
+        event_name=deployment.event_name,
+        action_source=deployment.action_source,
+        test=deployment.test_mode,
+        delivery=deployment.delivery,
     )
 
 

@@ -11,7 +11,7 @@ from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
 from function.pipeline import event_names
 from function.pipeline.fields import FIELDS, Field
 from function.pipeline.normalize import is_digest
-from function.settings import ACTION_SOURCES
+from function.pipeline.options import ACTION_SOURCES
 
 # Section → its rows of the field table; the event level also holds what build_event sets itself.
 _ROWS: dict[str, dict[str, Field]] = {

@@ -173,3 +173,18 @@ def test_a_shared_national_phone_is_placed_by_each_events_own_country() -> None:
     phones = [item.payload["user_data"]["ph"] for item in together]  # type: ignore[union-attr]
     assert phones == [run[0].payload["user_data"]["ph"] for run in apart]  # type: ignore[index,union-attr]
     assert phones[0] == phones[2] != phones[1]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("549000000001", True, id="digits are an ad account id"),
+        pytest.param("", False, id="an empty string is not an ad account id"),
+        pytest.param("549 000", False, id="a space is not allowed in an ad account id"),
+        pytest.param("123456789012345678", True, id="18 digits are allowed, as Pinterest allows"),
+        pytest.param("1234567890123456789", False, id="19 digits are not"),
+        pytest.param("549000000001\n", False, id="a trailing newline is not allowed"),
+    ],
+)
+def test_is_ad_account_id(value: str, expected: bool) -> None:
+    assert limits.is_ad_account_id(value) is expected

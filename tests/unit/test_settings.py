@@ -313,21 +313,6 @@ def test_from_env_reads_only_the_mapping_it_is_given(monkeypatch: pytest.MonkeyP
     assert Settings.from_env(ACCOUNT).action_source == "web"
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        pytest.param("549000000001", True, id="digits are an ad account id"),
-        pytest.param("", False, id="an empty string is not an ad account id"),
-        pytest.param("549 000", False, id="a space is not allowed in an ad account id"),
-        pytest.param("123456789012345678", True, id="18 digits are allowed, as Pinterest allows"),
-        pytest.param("1234567890123456789", False, id="19 digits are not"),
-        pytest.param("549000000001\n", False, id="a trailing newline is not allowed"),
-    ],
-)
-def test_is_ad_account_id(value: str, expected: bool) -> None:
-    assert settings.is_ad_account_id(value) is expected
-
-
 def test_settings_doc_names_every_variable_once_with_its_default() -> None:
     rows = settings.settings_doc()
     variables = [row[0] for row in rows]
