@@ -70,12 +70,6 @@ class Unprocessable(GatewayError):
     status = 422
 
 
-class UpstreamError(GatewayError):
-    """Pinterest could not be reached or answered with an error."""
-
-    status = 502
-
-
 class ServiceUnavailable(GatewayError):
     """The instance cannot take the request now (no token, shutting down); try again shortly."""
 

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 from function.credentials.secret_manager import parse_one_secret_name, parse_secret_name
 from function.errors import ConfigError, GatewayError
-from function.limits import EVENTS_PER_CALL as PINTEREST_BATCH_CEILING
-from function.limits import is_ad_account_id
+from function.limits import EVENTS_PER_CALL, is_ad_account_id
 from function.logs.bigquery import parse_table_id
 from function.logs.sqlite import parse_path
 from function.pipeline import event_names
@@ -244,7 +243,7 @@ class Settings:
         "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "5",
         "Awaited delivery gives up retrying after this many seconds (well inside the 10 s shutdown window).")
     batch_max: int = setting(
-        "PINTEREST_BATCH_MAX", bounded_int(1, PINTEREST_BATCH_CEILING), "1000",
+        "PINTEREST_BATCH_MAX", bounded_int(1, EVENTS_PER_CALL), "1000",
         "Optimistic delivery sends a batch once it holds this many events (1000: Pinterest's maximum).")
     batch_wait_ms: int = setting(
         "PINTEREST_BATCH_WAIT_MS", bounded_int(0, 60_000), "1000",

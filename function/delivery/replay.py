@@ -15,14 +15,12 @@ from typing import Any
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Outgoing, batches
 from function.errors import GatewayError
-from function.limits import EVENTS_PER_CALL, is_ad_account_id
+from function.limits import EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
 from function.pipeline import validate
 from function.pipeline.options import AccountAllowlist
 
-# 7 days: Pinterest's limit on event_time (older events are refused).
-PINTEREST_WINDOW_S = 7 * 86400
 # 30 s: how long one replayed batch may keep retrying, as the optimistic sender allows itself.
 REPLAY_DEADLINE_S = 30.0
 # How replayed attempts are marked in the `delivery` column.
@@ -62,7 +60,7 @@ def triage(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAll
             refused.append(Replayed(event_id, name, "unusable", "the row holds no payload or ad account"))
             continue
         event_time = payload.get("event_time")
-        if not isinstance(event_time, int | float) or now_s - event_time > PINTEREST_WINDOW_S:
+        if not isinstance(event_time, int | float) or now_s - event_time > MAX_EVENT_AGE_S:
             refused.append(Replayed(event_id, name, "too old", "event_time is outside Pinterest's 7 days"))
             continue
         problem = _account_problem(account, accounts) or _payload_problem(payload, event_id, int(now_s))

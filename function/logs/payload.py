@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from function.logs.scrub import scrub
-from function.pipeline.fields import HASHED_KEYS
+from function.pipeline.fields import FIELDS
 from function.pipeline.normalize import is_digest
 
 # What stands in for a value the logs do not keep.
@@ -131,7 +131,7 @@ def _withheld(_text: str) -> str:
 # Pinterest key → how its strings are kept; any key not listed is free text, scrubbed of e-mail
 # addresses, phone-like digit runs and credentials (function/logs/scrub.py).
 _RULES: dict[str, Callable[[str], str]] = {
-    **dict.fromkeys(HASHED_KEYS, _digest),
+    **dict.fromkeys((row.key for row in FIELDS if row.hashed), _digest),
     "client_ip_address": _network,
     "client_user_agent": _browser,
     "event_source_url": _page_url,

@@ -118,7 +118,3 @@ FIELDS: tuple[Field, ...] = (
     _row("opt_out_type", "custom_data", ("opt_out_type",), coerce.to_text),
     _row("predicted_ltv", "custom_data", (), coerce.to_decimal_string),
 )
-
-# Views computed from the table.
-HASHED_KEYS = frozenset(f.key for f in FIELDS if f.hashed)
-OVERRIDE_PATHS = frozenset(f.override.dotted for f in FIELDS)

@@ -21,6 +21,7 @@ from function.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
+from function.limits import EVENTS_PER_CALL
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
 from function.pipeline import options as request_options
@@ -28,7 +29,7 @@ from function.pipeline import parse
 from function.pipeline.build import Context
 from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
-from function.settings import PINTEREST_BATCH_CEILING, Settings
+from function.settings import Settings
 from function.web.results import EventResult, Status, summarize
 
 _JSON_TYPES = ("application/json",)
@@ -105,7 +106,7 @@ class Gateway:
         index_of = {id(item): index for index, item in pairs}
         deadline = self._monotonic() + self._settings.await_deadline_s
         attempts = []
-        for batch in batches([item for _, item in pairs], PINTEREST_BATCH_CEILING):
+        for batch in batches([item for _, item in pairs], EVENTS_PER_CALL):
             try:
                 attempt = self._deliverer.deliver(batch, "awaited", lambda: deadline)
             except TokenUnavailable:

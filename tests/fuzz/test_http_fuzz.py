@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from function.pipeline.fields import OVERRIDE_PATHS
+from function.pipeline.fields import FIELDS
 from tests.fuzz.conftest import (
     AD_ACCOUNT,
     CALLER_KEY,
@@ -116,7 +116,8 @@ OPTION_VALUES = {
     "ad_account_id": plausible(AD_ACCOUNT, OTHER_ACCOUNT, "549000000099", "12a", "", -1, 5.5),
     "tag_name": plausible("Pinterest tag", "x" * 500),
 }
-OVERRIDE_KEYS = sorted(OVERRIDE_PATHS | {f"pinterest.{name}" for name in OPTION_VALUES})
+OVERRIDE_KEYS = sorted({row.override.dotted for row in FIELDS}
+                       | {f"pinterest.{name}" for name in OPTION_VALUES})
 
 
 def _override_value(path: str) -> st.SearchStrategy[Any]:
