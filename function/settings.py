@@ -22,11 +22,8 @@ from function.limits import EVENTS_PER_CALL, is_ad_account_id
 from function.logs.bigquery import parse_table_id
 from function.logs.sqlite import parse_path
 from function.pipeline import event_names
-from function.pipeline.coerce import choice
+from function.pipeline.coerce import choice, switch
 from function.pipeline.options import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS
-
-_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
-_FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
 
 CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
@@ -60,13 +57,11 @@ def parse_list(value: str) -> tuple[str, ...]:
 
 
 def parse_bool(value: str) -> bool:
-    """The usual spellings of a switch; anything else is a mistake worth reporting."""
-    word = value.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise ValueError("must be true or false")
+    """A switch word (coerce.switch), unset meaning false; anything else is a mistake worth reporting."""
+    found = switch(value) if value.strip() else False
+    if found is None:
+        raise ValueError("must be true or false")
+    return found
 
 
 def parse_url(value: str) -> str:

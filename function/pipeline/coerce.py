@@ -16,8 +16,10 @@ from typing import Any
 # Placeholder strings that tag managers emit for an unset variable → treated as absent.
 _EMPTY_WORDS = frozenset({"", "undefined", "null"})
 _LONGEST_EMPTY_WORD = max(map(len, _EMPTY_WORDS))
-# Spellings of a switch accepted from JSON strings → their boolean value.
-_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+# Spellings of a switch, in any case → its value: the one rule for settings, request options,
+# boolean event fields and the X-Debug header.
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+               "off": False}
 
 # Plain decimal notation in ASCII digits: no thousands separators, NaN or Infinity, short exponents only.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
@@ -100,16 +102,22 @@ def to_int(value: object) -> int | None:
 
 
 def to_bool(value: object) -> bool | None:
-    """true/false, 1/0, or the words true, false, yes, no, 1, 0 in any case."""
+    """true/false, 1/0, or a switch word (see `switch`)."""
     if is_empty(value):
         return None
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
-        return _BOOL_WORDS[value.strip().lower()]
-    raise ValueError("must be true or false")
+    found = switch(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValueError("must be true or false")
+    return found
+
+
+def switch(word: str) -> bool | None:
+    """true/false, 1/0, yes/no or on/off, trimmed, in any case; None for any other word."""
+    return _BOOL_WORDS.get(word.strip().lower())
 
 
 def to_decimal_string(value: object) -> str | None:

@@ -27,13 +27,13 @@ from function.logs.journal import EventRecord, Journal
 from function.pipeline import options as request_options
 from function.pipeline import parse
 from function.pipeline.build import Context
+from function.pipeline.coerce import switch
 from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
 from function.web.results import EventResult, Status, summarize
 
 _JSON_TYPES = ("application/json",)
-_TRUE_HEADER = frozenset({"true", "1", "yes"})
 
 
 class Gateway:
@@ -65,7 +65,7 @@ class Gateway:
         headers: dict[str, str] = {}
         try:
             self._callers.check(request.headers)  # first: nothing of a refused caller's request is read
-            debug_header = request.headers.get("X-Debug", "").strip().lower() in _TRUE_HEADER
+            debug_header = switch(request.headers.get("X-Debug", "")) is True
             body, status = self._handle(request, trace_id, debug_header)
         except GatewayError as exc:
             body = {"status": _refusal_status(exc), "error": str(exc)}

@@ -221,6 +221,31 @@ def test_a_caller_without_a_valid_key_gets_a_401_and_nothing_is_read(
     assert "not-the-key" not in json.dumps(lines)
 
 
+@pytest.mark.parametrize(
+    ("word", "logged"),
+    [
+        pytest.param("true", True, id="true"),
+        pytest.param(" ON ", True, id="on, as PINTEREST_TEST_MODE reads it"),
+        pytest.param("yes", True, id="yes"),
+        pytest.param("off", False, id="off"),
+        pytest.param("0", False, id="0"),
+        pytest.param("maybe", False, id="a word that is no switch"),
+    ],
+)
+def test_x_debug_reads_the_switch_words_the_settings_read(
+        gateway: Callable[..., Gateway], capsys: pytest.CaptureFixture[str], outputs: list[str], word: str,
+        logged: bool) -> None:
+    app = gateway(LOG_CONSOLE="debug")
+    capsys.readouterr()
+    response = call(app, outputs, None, headers={"Authorization": f"Bearer {CALLER}", "X-Debug": word},
+                    raw=b"{not json")
+    assert response.status_code == 400
+    written = capsys.readouterr().out
+    outputs.append(written)
+    lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
+    assert [line["message"] for line in lines] == (["request refused"] if logged else [])
+
+
 def test_an_x_api_key_is_accepted(gateway: Callable[..., Gateway], outputs: list[str]) -> None:
     response = call(gateway(), outputs, purchase("x-api-key"), headers={"X-Api-Key": CALLER})
     assert response.status_code == 200

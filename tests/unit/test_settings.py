@@ -9,6 +9,7 @@ import pytest
 
 from function import settings
 from function.errors import ConfigError
+from function.pipeline import coerce, options
 from function.settings import Settings
 
 ACCOUNT = {"PINTEREST_AD_ACCOUNT_ID": "549000000001"}
@@ -359,3 +360,12 @@ def test_a_plain_http_api_url_is_refused_unless_it_is_this_machine(url: str) -> 
                                  "https://api-sandbox.pinterest.com/v5"])
 def test_https_or_a_loopback_host_is_accepted(url: str) -> None:
     assert Settings.from_env({**ACCOUNT, "PINTEREST_API_URL": url}).api_url == url
+
+
+
+@pytest.mark.parametrize("word", ["true", "TRUE", "1", "yes", "on", "On", "false", "0", "no", "off", "OFF"])
+def test_a_switch_word_means_the_same_in_a_variable_and_in_a_request(word: str) -> None:
+    variable = Settings.from_env({**ACCOUNT, "PINTEREST_TEST_MODE": word}).test_mode
+    assert variable is coerce.to_bool(word)
+    assert options.resolve(options.defaults(Settings.from_env(ACCOUNT)), {"pinterest": {"test": word}}).test \
+        is variable

@@ -120,6 +120,8 @@ def test_to_int_refuses(value: Any) -> None:
         pytest.param("0", False, id="the string 0 is false"),
         pytest.param("Yes", True, id="Yes is true"),
         pytest.param("no", False, id="no is false"),
+        pytest.param("On", True, id="On is true"),
+        pytest.param(" off ", False, id="off is false"),
         pytest.param("null", None, id="the string null is empty"),
     ],
 )
