@@ -1,0 +1,74 @@
+"""One request's events: each built or refused on its own, in order, under the options it names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from function import limits
+from function.errors import BadRequest, PayloadTooLarge
+from function.pipeline import options
+from function.pipeline.build import Context
+from function.pipeline.request import Built, Refused, build_request
+
+BASE = options.Options(event_name_setup="inherit", event_name="", action_source="web", test=False)
+NOW = 1764000000
+
+
+def context(opts: options.Options) -> Context:
+    return Context(options=opts, now=NOW, new_event_id=lambda: "generated")
+
+
+def run(body: Any) -> list[Built | Refused]:
+    return build_request(json.dumps(body).encode(), BASE, context)
+
+
+def event(name: str, **fields: Any) -> dict[str, Any]:
+    return {"event_name": name, "email": "jane@example.com", **fields}
+
+
+def test_one_bad_event_does_not_sink_the_others() -> None:
+    found = run({"events": [
+        event("page_view", event_id="a"),
+        event("purchase", event_id="b", pinterest={"test": "maybe"}),
+        event("page_view", event_id="c", page_location="https://gtm-msr.appspot.com/x"),
+        event("generate_lead", event_id="d"),
+    ]})
+    assert [(type(item).__name__, item.index) for item in found] == [
+        ("Built", 0), ("Refused", 1), ("Refused", 2), ("Built", 3)]
+    invalid, skipped = found[1], found[2]
+    assert isinstance(invalid, Refused)
+    assert isinstance(skipped, Refused)
+    assert (invalid.status, invalid.http_status) == ("invalid", 400)
+    assert invalid.reason == "events[1]: pinterest.test must be true or false"
+    assert (skipped.status, skipped.reason) == ("skipped", "synthetic GTM monitoring traffic")
+    assert [item.payload["event_id"] for item in found if isinstance(item, Built)] == ["a", "d"]
+
+
+def test_a_single_event_s_refusal_names_no_index() -> None:
+    [refused] = run(event("purchase", pinterest={"test": "maybe"}))
+    assert isinstance(refused, Refused)
+    assert refused.reason == "pinterest.test must be true or false"
+
+
+def test_each_event_is_built_under_the_options_it_names_and_keeps_its_ga4_name() -> None:
+    found = run({"events": [event("purchase", pinterest={"test": True}), event("page_view")]})
+    assert [(item.options.test, item.ga4_event_name) for item in found if isinstance(item, Built)] == [
+        (True, "purchase"), (False, "page_view")]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        pytest.param(b"{not json", BadRequest, id="a body that is not JSON"),
+        pytest.param(b"[]", BadRequest, id="a request without events"),
+        pytest.param(json.dumps([event("generate_lead")] * 1001).encode(), BadRequest,
+                     id="more events than one Pinterest call takes"),
+        pytest.param(b" " * (limits.MAX_BODY_BYTES + 1), PayloadTooLarge, id="a body over the size limit"),
+    ],
+)
+def test_a_body_that_cannot_be_read_refuses_the_whole_request(body: bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        build_request(body, BASE, context)

@@ -1,0 +1,67 @@
+"""The caller's answer: per-event statuses folded into one status word and the README's HTTP status."""
+
+from __future__ import annotations
+
+import pytest
+
+from function.delivery.deliverer import Attempt, EventOutcome
+from function.delivery.pinterest import Answer
+from function.web.results import EventResult, Status, summarize
+
+
+def result(status: Status, error: str | None = None, http_status: int = 200) -> EventResult:
+    return EventResult("e-1", "checkout", status, error, http_status)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "overall", "code"),
+    [
+        pytest.param(["sent", "sent"], "sent", 200, id="every event sent: 200"),
+        pytest.param(["sent", "skipped"], "sent", 200, id="sent and skipped: 200"),
+        pytest.param(["skipped"], "skipped", 200, id="every event skipped: 200"),
+        pytest.param(["queued", "skipped"], "queued", 202, id="queued for optimistic delivery: 202"),
+        pytest.param(["sent", "failed"], "partial", 207, id="some sent, some failed: 207"),
+        pytest.param(["queued", "invalid"], "partial", 207, id="some queued, some invalid: 207"),
+        pytest.param(["failed"], "failed", 502, id="every event failed: 502"),
+        pytest.param(["failed", "invalid"], "failed", 502, id="failed and invalid, none sent: 502"),
+    ],
+)
+def test_the_statuses_fold_into_the_readme_status(statuses: list[Status], overall: str, code: int) -> None:
+    body, status = summarize([result(s) for s in statuses], [])
+    assert (body["status"], status) == (overall, code)
+    assert [event["status"] for event in body["events"]] == statuses
+
+
+def test_only_invalid_events_answer_with_the_status_of_the_first() -> None:
+    body, status = summarize([result("invalid", "bad", 422), result("invalid", "worse", 400)], [])
+    assert (body["status"], status) == ("invalid", 422)
+    assert [event["error"] for event in body["events"]] == ["bad", "worse"]
+
+
+def test_a_skipped_answer_says_why_and_a_skipped_event_gives_a_reason_not_an_error() -> None:
+    body, status = summarize([result("skipped", "consent")], [])
+    assert status == 200
+    assert body["reason"] == "consent"
+    assert body["events"] == [{"event_id": "e-1", "event_name": "checkout", "status": "skipped",
+                               "reason": "consent"}]
+
+
+def test_pinterest_s_counts_are_summarized_one_call_or_several() -> None:
+    one = Attempt(1, [EventOutcome(True)], Answer(200, {"num_events_received": 1, "num_events_processed": 1}))
+    unreached = Attempt(2, [EventOutcome(False, "timed out")], None, "timed out", retryable=True)
+    rejected = Attempt(1, [EventOutcome(False)], Answer(422, {"message": "Invalid", "details": {
+        "num_events_received": 1, "num_events_processed": 0}}))
+    body, _ = summarize([result("sent")], [one])
+    assert body["pinterest"] == {"attempts": 1, "status_code": 200, "num_events_received": 1,
+                                 "num_events_processed": 1}
+    body, _ = summarize([result("failed"), result("failed")], [unreached, rejected])
+    assert body["pinterest"] == {"status_code": 422, "calls": [
+        {"attempts": 2, "status_code": None, "error": "timed out"},
+        {"attempts": 1, "status_code": 422, "num_events_received": 1, "num_events_processed": 0,
+         "message": "Invalid"},
+    ]}
+
+
+def test_no_call_no_pinterest_summary() -> None:
+    body, _ = summarize([result("invalid", "bad", 422)], [])
+    assert "pinterest" not in body
