@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from function.app import build_deliverer
+from function.app import build_deliverer, open_store, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
@@ -21,7 +21,6 @@ from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals, Outcome
 from function.logs.query import LogQuery, parse_since
 from function.logs.store import LogStore, StoreUnavailable
-from function.logs.table_journal import open_store, table_journal
 from function.pipeline.options import AccountAllowlist
 from function.settings import Settings
 

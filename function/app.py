@@ -1,4 +1,4 @@
-"""Wires the gateway from the environment: settings, Pinterest client, token, delivery, journal.
+"""Wires the gateway from the environment: settings, token, caller check, delivery, journal and log store.
 
 It also registers the instance's one shutdown hook (`shut_down` below), whose body states the order.
 """
@@ -6,17 +6,30 @@ It also registers the instance's one shutdown hook (`shut_down` below), whose bo
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 
-from function.credentials.callers import caller_check
-from function.credentials.secret_manager import SecretManager
-from function.credentials.tokens import token_provider
+from function.credentials.cache import SecretCache
+from function.credentials.callers import (
+    ApiKeys,
+    CallerCheck,
+    PlatformChecked,
+    Unconfigured,
+    keys_from_payload,
+)
+from function.credentials.secret_manager import SecretManager, SecretReader
+from function.credentials.tokens import SecretManagerToken, StaticToken, TokenProvider
 from function.delivery.deliverer import Deliverer
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
+from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
-from function.logs.table_journal import TableJournal, table_journal
+from function.logs.rows import InstanceFacts
+from function.logs.sqlite import SqliteStore
+from function.logs.store import LogStore
+from function.logs.table_journal import TableJournal
+from function.logs.writer import LogWriter
 from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
@@ -66,3 +79,53 @@ def build_deliverer(settings: Settings, log: ConsoleLog, journal: Journal, secre
     client = PinterestClient(settings.api_url, settings.timeout_s, pool_size=pool_size)
     tokens = token_provider(settings, secrets, log)
     return Deliverer(client, tokens, journal, log, settings.max_attempts)
+
+
+def open_store(settings: Settings) -> LogStore | None:
+    """BigQuery when LOG_BIGQUERY_TABLE is set, else the SQLite file; None when LOG_SQLITE_PATH=none."""
+    if settings.log_bigquery_table:
+        return BigQueryStore(settings.log_bigquery_table, settings.bigquery_api_endpoint)
+    if settings.log_sqlite_path:
+        return SqliteStore(settings.log_sqlite_path)
+    return None
+
+
+def table_journal(settings: Settings, log: ConsoleLog) -> TableJournal:
+    """The journal of the configured store, its writer sized by LOG_BIGQUERY_BATCH_MAX/_FLUSH_MS."""
+    store = open_store(settings)
+    writer = None if store is None else LogWriter(
+        store, log, batch_max=settings.log_batch_max, flush_s=settings.log_flush_ms / 1000)
+    return TableJournal(writer, InstanceFacts(settings.platform_revision), log)
+
+
+def token_provider(settings: Settings, secrets: SecretReader, log: ConsoleLog) -> TokenProvider:
+    """The secret when set (it wins), else the plain variable, which draws a warning on the platform."""
+    if settings.access_token_secret:
+        return SecretManagerToken(secrets, settings.access_token_secret, settings.token_ttl_s, log)
+    if settings.access_token and settings.platform_service:
+        log.write("WARNING", "PINTEREST_ACCESS_TOKEN is set in the environment of a deployed function, "
+                  "where anyone who can view the configuration can read it; keep the token in Secret "
+                  "Manager and set PINTEREST_ACCESS_TOKEN_SECRET instead")
+    return StaticToken(settings.access_token)
+
+
+def caller_check(settings: Settings, secrets: SecretReader, log: ConsoleLog, *,
+                 clock: Callable[[], float] = time.monotonic) -> CallerCheck:
+    """What GATEWAY_AUTH asks for; with keys, the secret wins over the plain variable."""
+    if settings.auth == "none" and settings.platform_service:
+        log.write("WARNING", "GATEWAY_AUTH=none on a deployed function: anyone who finds its URL can send "
+                  "events; set GATEWAY_API_KEYS_SECRET, or GATEWAY_AUTH=iam on a private function")
+    if settings.auth == "iam" and settings.platform_service:
+        log.write("WARNING", "GATEWAY_AUTH=iam: the function checks no caller itself and relies on Cloud "
+                  "Run's invoker check; make sure allUsers is not an invoker of this service")
+    if settings.auth != "keys":
+        return PlatformChecked()
+    name = settings.api_keys_secret
+    if name:
+        cache: SecretCache[tuple[str, ...]] = SecretCache(
+            lambda n: keys_from_payload(secrets.access(n), n), settings.token_ttl_s, log,
+            connect=secrets.connect, clock=clock)
+        return ApiKeys(lambda: cache.get(name))
+    if settings.api_keys:
+        return ApiKeys(lambda: settings.api_keys)
+    return Unconfigured()

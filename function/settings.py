@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from function.credentials.callers import API_KEY_MIN_CHARS, api_keys
 from function.credentials.secret_manager import parse_one_secret_name, parse_secret_name
 from function.errors import ConfigError, GatewayError
 from function.limits import EVENTS_PER_CALL, is_ad_account_id
@@ -28,11 +29,6 @@ from function.pipeline.options import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME
 CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
-# A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
-# since HTTP clients do not agree on how other characters travel in a header.
-API_KEY_MIN_CHARS = 16
-_API_KEY = re.compile(r"[!-~]+")
-ASCII_WHITESPACE = " \t\r\n\v\f"  # str.strip() alone would also trim a no-break space
 
 
 def parse_ad_account_id(value: str) -> str:
@@ -91,21 +87,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def api_keys(candidates: list[str]) -> tuple[str, ...]:
-    """Caller keys trimmed of ASCII whitespace only, blanks and repeats dropped, each one checked.
-
-    A no-break space or any other character outside visible ASCII is refused rather than trimmed
-    or kept: no client could be relied on to send it as configured. Messages count, never quote.
-    """
-    keys = tuple(dict.fromkeys(k.strip(ASCII_WHITESPACE) for k in candidates if k.strip(ASCII_WHITESPACE)))
-    for position, key in enumerate(keys, 1):
-        if not _API_KEY.fullmatch(key):
-            raise ValueError(f"key {position} must be visible ASCII characters only, without spaces")
-        if len(key) < API_KEY_MIN_CHARS:
-            raise ValueError(f"key {position} is shorter than {API_KEY_MIN_CHARS} characters")
-    return keys
 
 
 def parse_api_keys(value: str) -> tuple[str, ...]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
-import time
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from function.credentials.cache import SecretCache
-from function.credentials.secret_manager import SecretError, SecretReader
+from function.credentials.secret_manager import SecretError
 from function.errors import ServiceUnavailable, Unauthorized
-from function.logs.console import ConsoleLog
-from function.settings import ASCII_WHITESPACE, Settings, api_keys
+
+# A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
+# since HTTP clients do not agree on how other characters travel in a header.
+API_KEY_MIN_CHARS = 16
+_API_KEY = re.compile(r"[!-~]+")
+ASCII_WHITESPACE = " \t\r\n\v\f"  # str.strip() alone would also trim a no-break space
 
 REJECTION = "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"
 UNCONFIGURED = ("caller authentication is not configured: set GATEWAY_API_KEYS_SECRET (GATEWAY_API_KEYS "
@@ -65,6 +68,21 @@ class ApiKeys:
             raise Unauthorized(REJECTION)
 
 
+def api_keys(candidates: list[str]) -> tuple[str, ...]:
+    """Caller keys trimmed of ASCII whitespace only, blanks and repeats dropped, each one checked.
+
+    A no-break space or any other character outside visible ASCII is refused rather than trimmed
+    or kept: no client could be relied on to send it as configured. Messages count, never quote.
+    """
+    keys = tuple(dict.fromkeys(k.strip(ASCII_WHITESPACE) for k in candidates if k.strip(ASCII_WHITESPACE)))
+    for position, key in enumerate(keys, 1):
+        if not _API_KEY.fullmatch(key):
+            raise ValueError(f"key {position} must be visible ASCII characters only, without spaces")
+        if len(key) < API_KEY_MIN_CHARS:
+            raise ValueError(f"key {position} is shorter than {API_KEY_MIN_CHARS} characters")
+    return keys
+
+
 def presented_key(headers: Mapping[str, str]) -> str:
     """The bearer credential, else the X-Api-Key header; '' when neither is given.
 
@@ -95,25 +113,3 @@ def keys_from_payload(payload: str, name: str = "") -> tuple[str, ...]:
     if not keys:
         raise SecretError(f"{name}: the secret holds no API key")
     return keys
-
-
-def caller_check(settings: Settings, secrets: SecretReader, log: ConsoleLog, *,
-                 clock: Callable[[], float] = time.monotonic) -> CallerCheck:
-    """What GATEWAY_AUTH asks for; with keys, the secret wins over the plain variable."""
-    if settings.auth == "none" and settings.platform_service:
-        log.write("WARNING", "GATEWAY_AUTH=none on a deployed function: anyone who finds its URL can send "
-                  "events; set GATEWAY_API_KEYS_SECRET, or GATEWAY_AUTH=iam on a private function")
-    if settings.auth == "iam" and settings.platform_service:
-        log.write("WARNING", "GATEWAY_AUTH=iam: the function checks no caller itself and relies on Cloud "
-                  "Run's invoker check; make sure allUsers is not an invoker of this service")
-    if settings.auth != "keys":
-        return PlatformChecked()
-    name = settings.api_keys_secret
-    if name:
-        cache: SecretCache[tuple[str, ...]] = SecretCache(
-            lambda n: keys_from_payload(secrets.access(n), n), settings.token_ttl_s, log,
-            connect=secrets.connect, clock=clock)
-        return ApiKeys(lambda: cache.get(name))
-    if settings.api_keys:
-        return ApiKeys(lambda: settings.api_keys)
-    return Unconfigured()

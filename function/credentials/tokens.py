@@ -1,6 +1,6 @@
 """Where the Pinterest access token comes from: the plain variable or Secret Manager, cached per secret.
 
-The delivery path only sees `TokenProvider`; `token_provider` chooses the source at start-up.
+The delivery path only sees `TokenProvider`; app.py chooses the source at start-up.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Protocol
 from function.credentials.cache import SecretCache
 from function.credentials.secret_manager import SecretError, SecretReader, for_account
 from function.logs.console import ConsoleLog
-from function.settings import Settings
 
 
 class TokenUnavailable(Exception):
@@ -76,14 +75,3 @@ def _token(payload: str, name: str) -> str:
     if not token:
         raise SecretError(f"{name}: the secret is empty")
     return token
-
-
-def token_provider(settings: Settings, secrets: SecretReader, log: ConsoleLog) -> TokenProvider:
-    """The secret when set (it wins), else the plain variable, which draws a warning on the platform."""
-    if settings.access_token_secret:
-        return SecretManagerToken(secrets, settings.access_token_secret, settings.token_ttl_s, log)
-    if settings.access_token and settings.platform_service:
-        log.write("WARNING", "PINTEREST_ACCESS_TOKEN is set in the environment of a deployed function, "
-                  "where anyone who can view the configuration can read it; keep the token in Secret "
-                  "Manager and set PINTEREST_ACCESS_TOKEN_SECRET instead")
-    return StaticToken(settings.access_token)

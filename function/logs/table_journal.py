@@ -6,24 +6,12 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts, build_row, row_id
 from function.logs.schema import problems
-from function.logs.sqlite import SqliteStore
-from function.logs.store import LogStore, PendingRow
+from function.logs.store import PendingRow
 from function.logs.writer import LogWriter
-from function.settings import Settings
-
-
-def open_store(settings: Settings) -> LogStore | None:
-    """BigQuery when LOG_BIGQUERY_TABLE is set, else the SQLite file; None when LOG_SQLITE_PATH=none."""
-    if settings.log_bigquery_table:
-        return BigQueryStore(settings.log_bigquery_table, settings.bigquery_api_endpoint)
-    if settings.log_sqlite_path:
-        return SqliteStore(settings.log_sqlite_path)
-    return None
 
 
 class TableJournal:
@@ -58,11 +46,3 @@ class TableJournal:
         """Write what is queued by `until` (commands wait for all of it; shutdown has a deadline)."""
         if self.writer is not None:
             self.writer.close(until)
-
-
-def table_journal(settings: Settings, log: ConsoleLog) -> TableJournal:
-    """The journal of the configured store, its writer sized by LOG_BIGQUERY_BATCH_MAX/_FLUSH_MS."""
-    store = open_store(settings)
-    writer = None if store is None else LogWriter(
-        store, log, batch_max=settings.log_batch_max, flush_s=settings.log_flush_ms / 1000)
-    return TableJournal(writer, InstanceFacts(settings.platform_revision), log)

@@ -7,8 +7,9 @@ import io
 
 import pytest
 
+from function.app import caller_check
 from function.credentials import callers
-from function.credentials.callers import ApiKeys, NotConfigured, PlatformChecked, Unconfigured, caller_check
+from function.credentials.callers import ApiKeys, NotConfigured, PlatformChecked, Unconfigured
 from function.credentials.secret_manager import SecretManager
 from function.errors import ConfigError, ServiceUnavailable, Unauthorized
 from function.logs.console import ConsoleLog

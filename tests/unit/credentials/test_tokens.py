@@ -9,9 +9,10 @@ import time
 
 import pytest
 
+from function.app import token_provider
 from function.credentials.cache import COLD_WAIT_S, MAX_STALE_S
 from function.credentials.secret_manager import SecretManager
-from function.credentials.tokens import SecretManagerToken, StaticToken, TokenUnavailable, token_provider
+from function.credentials.tokens import SecretManagerToken, StaticToken, TokenUnavailable
 from function.logs.console import ConsoleLog
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub

@@ -7,13 +7,14 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from function.app import open_store, table_journal
 from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts
 from function.logs.sqlite import SqliteStore
 from function.logs.store import PendingRow
-from function.logs.table_journal import TableJournal, open_store, table_journal
+from function.logs.table_journal import TableJournal
 from function.settings import Settings
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
