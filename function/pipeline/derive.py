@@ -34,15 +34,16 @@ ITEMS_VALUE = Derived("items_value")
 # Where GA4 keeps the items: `items`, else the GTM data-layer `ecommerce.items`.
 _ITEM_SOURCES = (EventPath("items"), EventPath("ecommerce.items"))
 
-# Pinterest `contents` key ← GA4 item key, in order: the first non-empty value of a key wins
-# (id: item_id, else id). Quantity: see `_quantity`.
-_CONTENT_FROM_ITEM = (
-    ("id", "item_id"),
-    ("id", "id"),
-    ("item_price", "price"),
-    ("item_name", "item_name"),
-    ("item_brand", "item_brand"),
-    ("item_category", "item_category"),
+# The contents table: each key Pinterest allows in a `contents` entry (additionalProperties: false),
+# the GA4 item keys read for it in order (the first non-empty wins), and its normalizer.
+# quantity is read by `_quantity`, which defaults it to 1.
+_CONTENTS: tuple[tuple[str, tuple[str, ...], Callable[[Any], Any]], ...] = (
+    ("id", ("item_id", "id"), coerce.to_text),
+    ("item_price", ("price",), coerce.to_decimal_string),
+    ("quantity", (), coerce.to_int),
+    ("item_name", ("item_name",), coerce.to_text),
+    ("item_brand", ("item_brand",), coerce.to_text),
+    ("item_category", ("item_category",), coerce.to_text),
 )
 # GA4 item attributes offered when the event has exactly one item → their derived names.
 _SINGLE_ITEM = {key: f"single_item.{key}" for key in ("item_name", "item_category", "item_brand")}
@@ -91,10 +92,12 @@ def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
     total, priced, total_usable = Decimal(0), False, True
     for item in found:
         content: dict[str, Any] = {}
-        for pinterest_key, ga4_key in _CONTENT_FROM_ITEM:
-            value = item.get(ga4_key)
-            if value is not None and pinterest_key not in content and not coerce.is_empty(value):
-                content[pinterest_key] = value
+        for pinterest_key, ga4_keys, _ in _CONTENTS:
+            for ga4_key in ga4_keys:
+                value = item.get(ga4_key)
+                if value is not None and not coerce.is_empty(value):
+                    content[pinterest_key] = value
+                    break
         quantity = content["quantity"] = _quantity(item)
         contents.append(content)
         count += quantity
@@ -141,16 +144,6 @@ def _epik(url: Any) -> str | None:
     return found[0] if found else None
 
 
-# Pinterest `contents` item key → its normalizer (additionalProperties: false on items).
-_CONTENT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "id": coerce.to_text,
-    "item_price": coerce.to_decimal_string,
-    "quantity": coerce.to_int,
-    "item_name": coerce.to_text,
-    "item_brand": coerce.to_text,
-    "item_category": coerce.to_text,
-}
-
 
 def pinterest_contents(value: Any) -> list[dict[str, Any]] | None:
     """Pinterest `contents`: objects with only the allowed keys; quantity defaults to 1."""
@@ -159,7 +152,7 @@ def pinterest_contents(value: Any) -> list[dict[str, Any]] | None:
         if type(item) is not dict and not isinstance(item, Mapping):  # the ABC check is slow (hot path)
             raise ValueError(f"[{index}] must be an object")
         content = {}
-        for key, normalize in _CONTENT_KEYS.items():
+        for key, _, normalize in _CONTENTS:
             raw = item.get(key)
             if raw is None:  # absent: every normalizer would give None
                 continue
