@@ -1,4 +1,4 @@
-"""The README's configuration table is generated from the settings module, never hand-kept."""
+"""The README keeps up with the code: the configuration table from settings, the layout from the tree."""
 
 from __future__ import annotations
 
@@ -22,3 +22,13 @@ def test_readme_configuration_table_matches_the_settings_module() -> None:
     block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", text, re.S)
     assert block, "README lacks the settings markers"
     assert block.group(1) == settings_table(), "regenerate the table:\n" + settings_table()
+
+
+def test_readme_layout_lists_every_folder_of_the_package() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"^## Layout\n\n```\n(.*?)\n```", text, re.S | re.M)
+    assert block, "README lacks the layout block"
+    listed = set(re.findall(r"^  ([a-z_]+)/ ", block.group(1), re.M))
+    package = README.parent / "function"
+    folders = {path.name for path in package.iterdir() if (path / "__init__.py").is_file()}
+    assert listed == folders
