@@ -25,6 +25,7 @@ import functions_framework
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from function.errors import BadRequest, GatewayError, RequestTimeout
+from function.web.results import refused_status
 
 _BODY = "pinterest_capi.body"  # the environ key holding the request's Body
 
@@ -227,11 +228,10 @@ def _json(body: dict[str, str], status: int, headers: dict[str, str] | None = No
 def _http_error(exc: HTTPException) -> flask.Response:
     """Paths functions-framework answers itself (/favicon.ico, /robots.txt) and Flask's own refusals."""
     status = exc.code or 500
-    outcome = "failed" if status >= 500 else "invalid"
-    return _json({"status": outcome, "error": (exc.name or "").lower()}, status)
+    return _json({"status": refused_status(status), "error": (exc.name or "").lower()}, status)
 
 
 def _crash(exc: InternalServerError) -> flask.Response:
     """An unexpected exception: JSON, still marked as a crash for the platform's logs."""
     _, _, headers = functions_framework.crash_handler(exc)
-    return _json({"status": "failed", "error": "internal error"}, 500, headers)
+    return _json({"status": refused_status(500), "error": "internal error"}, 500, headers)

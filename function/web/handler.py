@@ -31,7 +31,7 @@ from function.pipeline.coerce import switch
 from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
-from function.web.results import EventResult, Status, summarize
+from function.web.results import EventResult, Status, refused_status, summarize
 
 _JSON_TYPES = ("application/json",)
 
@@ -68,7 +68,7 @@ class Gateway:
             debug_header = switch(request.headers.get("X-Debug", "")) is True
             body, status = self._handle(request, trace_id, debug_header)
         except GatewayError as exc:
-            body = {"status": _refusal_status(exc), "error": str(exc)}
+            body = {"status": refused_status(exc.status), "error": str(exc)}
             status, headers = exc.status, exc.headers
             if self._log.wanted(debug_header):
                 self._log.write("WARNING", "request refused", trace_id, error=str(exc), http_status=status)
@@ -149,11 +149,6 @@ class Gateway:
 
 def _result(item: Outgoing, status: Status, error: str | None = None) -> EventResult:
     return EventResult(item.payload["event_id"], item.payload["event_name"], status, error)
-
-
-def _refusal_status(exc: GatewayError) -> str:
-    """A request refused whole: 'failed' when the fault is ours or upstream, else 'invalid'."""
-    return "failed" if exc.status >= 500 else "invalid"
 
 
 def _read_body(request: flask.Request) -> bytes:

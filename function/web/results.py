@@ -12,6 +12,11 @@ Status = Literal["sent", "queued", "skipped", "failed", "invalid"]
 _OK: frozenset[str] = frozenset({"sent", "queued", "skipped"})
 
 
+def refused_status(http_status: int) -> str:
+    """A request refused whole: 'failed' when the fault is ours or upstream, else 'invalid'."""
+    return "failed" if http_status >= 500 else "invalid"
+
+
 @dataclass(frozen=True)
 class EventResult:
     """One event's status for the caller; http_status says why an invalid event was refused."""
