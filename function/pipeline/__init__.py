@@ -1,1 +1,4 @@
-"""The data path: body bytes to built Pinterest events or refusals; pure functions driven by tables."""
+"""The data path: body bytes to built Pinterest events or refusals; pure functions driven by tables.
+
+Imports nothing of ours but errors and limits: no settings, no adapter, no I/O (tests/unit/test_imports.py).
+"""
