@@ -25,7 +25,6 @@ from tests.terraform.workspace import DIGEST, REQUIRED, TFTEST, Result, Terrafor
 pytestmark = pytest.mark.slow
 
 
-
 @pytest.fixture(scope="module")
 def default_plan(terraform: Terraform) -> dict:
     """The module root planned with only its required inputs, as a new user's first plan."""
@@ -39,8 +38,9 @@ def _changes(plan: dict) -> dict[str, dict]:
 
 
 def _one(plan: dict, resource_type: str) -> dict:
-    [found] = [after for address, after in _changes(plan).items()
-               if address.split(".")[-2] == resource_type and not address.startswith("data.")]
+    """The planned object of the one resource of a type the plan creates."""
+    [found] = [rc["change"]["after"] for rc in plan["resource_changes"] if rc["type"] == resource_type
+               and rc["mode"] == "managed" and rc["change"]["actions"] == ["create"]]
     return found
 
 
