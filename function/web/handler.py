@@ -34,6 +34,7 @@ from function.settings import Settings
 from function.web.results import EventResult, Status, refused_status, summarize
 
 _JSON_TYPES = ("application/json",)
+HEALTH_PATH = "/healthz"
 
 
 class Gateway:
@@ -60,6 +61,8 @@ class Gateway:
         return self._settings
 
     def __call__(self, request: flask.Request) -> flask.Response:
+        if request.method == "GET" and request.path == HEALTH_PATH:
+            return self._health()
         trace_id, _ = trace_from_headers(request.headers)
         debug_header = False  # a caller that is refused cannot switch the console log on
         headers: dict[str, str] = {}
@@ -74,6 +77,12 @@ class Gateway:
                 self._log.write("WARNING", "request refused", trace_id, error=str(exc), http_status=status)
         return flask.Response(json.dumps(body, separators=(",", ":")), status=status,
                               mimetype="application/json", headers=headers)
+
+    def _health(self) -> flask.Response:
+        """Liveness for `make dev` and probes: no key, no secret, no body; says only which revision runs."""
+        body = {"status": "ok", "revision": self._settings.platform_revision or None}
+        return flask.Response(json.dumps(body, separators=(",", ":")), status=200,
+                              mimetype="application/json")
 
     def _handle(self, request: flask.Request, trace_id: str | None,
                 debug_header: bool) -> tuple[dict[str, Any], int]:
