@@ -263,7 +263,8 @@ class Settings:
         "...or once the oldest queued log row has waited this many milliseconds.")
     log_sqlite_path: str = setting(
         "LOG_SQLITE_PATH", parse_path, ".local/pinterest_capi_log.sqlite3",
-        "SQLite file that keeps the log rows when LOG_BIGQUERY_TABLE is unset; none keeps no rows.")
+        "SQLite file that keeps the log rows when LOG_BIGQUERY_TABLE is unset; none keeps no rows. A "
+        "relative path starts at the checkout (the directory holding function/), whatever the current one.")
     bigquery_api_endpoint: str | None = setting(
         "BIGQUERY_API_ENDPOINT", parse_url, "",
         "BigQuery REST endpoint reached without credentials (an emulator), for local runs and tests only.",

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import function
 from function.logs.query import LogQuery, recent_sql, replayable_sql
 from function.logs.schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
 from function.logs.store import PendingRow, RowFailure, StoreUnavailable
@@ -20,6 +21,9 @@ _SQLITE_TYPES = {"STRING": "TEXT", "INTEGER": "INTEGER", "FLOAT": "REAL", "BOOLE
                  "TIMESTAMP": "TEXT", "JSON": "TEXT"}
 # Values of LOG_SQLITE_PATH that switch the local store off.
 _OFF = frozenset({"none", "off"})
+# The checkout, the directory holding the function package: a relative LOG_SQLITE_PATH starts there, so
+# the function, `make dev` and `python -m function logs` run from any directory all find the same file.
+CHECKOUT = Path(function.__file__).resolve().parent.parent
 # 5 s: how long a write waits for another process (a `logs` reader, a second worker) to let go.
 _BUSY_TIMEOUT_MS = 5000
 
@@ -44,7 +48,7 @@ class SqliteStore:
     name = "sqlite"
 
     def __init__(self, path: str) -> None:
-        self.path = Path(path)
+        self.path = CHECKOUT / path  # an absolute path stays as it is
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0

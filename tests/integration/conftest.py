@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -61,8 +62,17 @@ class FunctionServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def start_function(env: dict[str, str], log_path: Path) -> FunctionServer:
-    """functions-framework as the platform runs it (gunicorn), with our settings."""
+def copy_checkout(destination: Path) -> Path:
+    """The parts of the checkout that run (function/, tools/, main.py, examples/), with nothing under .local/:
+    a test of what lands in the checkout's own files runs in a copy, never in the developer's."""
+    for part in ("function", "tools", "examples"):
+        shutil.copytree(ROOT / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "main.py", destination / "main.py")
+    return destination
+
+
+def start_function(env: dict[str, str], log_path: Path, root: Path = ROOT) -> FunctionServer:
+    """functions-framework as the platform runs it (gunicorn), with our settings, from `root`'s main.py."""
     port = free_port()
     # The log rows of a test server go beside its log, not into the developer's .local/ store.
     full_env = {**os.environ, "GATEWAY_API_KEYS": CALLER_KEY, "LOG_SQLITE_PATH": str(log_path) + ".sqlite3",
@@ -70,8 +80,8 @@ def start_function(env: dict[str, str], log_path: Path) -> FunctionServer:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "functions_framework", "--target", "pinterest_capi",
-             "--source", str(ROOT / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+             "--source", str(root / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
     atexit.register(_kill_if_running, process)  # a test that fails before stopping it leaks no server
     wait_for_port(port, process)

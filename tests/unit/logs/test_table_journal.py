@@ -12,7 +12,7 @@ from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts
-from function.logs.sqlite import SqliteStore
+from function.logs.sqlite import CHECKOUT, SqliteStore
 from function.logs.store import PendingRow
 from function.logs.table_journal import TableJournal
 from function.settings import Settings
@@ -67,7 +67,7 @@ def test_the_settings_pick_bigquery_then_sqlite_then_nothing() -> None:
     assert bigquery.table == "p.d.t"
     sqlite = open_store(Settings.from_env(base))
     assert isinstance(sqlite, SqliteStore)
-    assert str(sqlite.path) == ".local/pinterest_capi_log.sqlite3"
+    assert sqlite.path == CHECKOUT / ".local" / "pinterest_capi_log.sqlite3"  # the checkout's, not the cwd's
     assert open_store(Settings.from_env({**base, "LOG_SQLITE_PATH": "none"})) is None
 
 
