@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 
 venv: $(STAMP)
 
+# pip shows each package as it installs it: a fresh machine takes a minute or two, not in silence.
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "make: setting up $(VENV) from requirements-dev.txt"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -40,7 +42,7 @@ test: lint $(TOOL_STAMPS) $(BQ_STAMP)
 	$(VENV)/bin/pytest
 
 dev: $(STAMP)
-	$(PY) tools/dev.py
+	$(PY) -m tools.dev
 
 # make bench: the benchmarks (bench/run.py) in their own venv .venv-bench: the runtime requirements,
 # a profiler, and Pinterest's SDK as the baseline (--no-deps: see bench/requirements-sdk.txt).

@@ -1,4 +1,5 @@
-"""`python -m function logs|replay`: read the log store the environment configures, re-send failures."""
+"""`python -m function logs|replay`: read the log store the environment (or the last `make dev`) configures,
+re-send failures."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import argparse
 import json
 import os
 import re
+import shlex
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, get_args
 
 from function.app import build_deliverer, open_store, table_journal
@@ -20,9 +23,10 @@ from function.errors import ConfigError
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals, Outcome
 from function.logs.query import LogQuery, parse_since
+from function.logs.sqlite import CHECKOUT
 from function.logs.store import LogStore, StoreUnavailable
 from function.pipeline.options import AccountAllowlist
-from function.settings import Settings
+from function.settings import Settings, variables
 
 # Columns of the `logs` table: (heading, row column, widest cell kept).
 _LOG_COLUMNS = (
@@ -35,6 +39,8 @@ _REPLAY_COLUMNS = (("EVENT ID", "event_id", 36), ("EVENT", "event_name", 18), ("
 _TIMESTAMP_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 # Exit codes: 0 done, 1 some replayed events failed, 2 the command could not run.
 _FAILED, _UNUSABLE = 1, 2
+# What `make dev` (tools/dev.py) writes once its function answers: the settings that function runs with.
+DEV_SETTINGS = CHECKOUT / ".local" / "dev.env"
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str, int]]) -> str:
@@ -97,6 +103,24 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
     return _FAILED if counts.get("failed") else 0
 
 
+def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:
+    """The settings of the last `make dev` when the environment sets none of the function's own.
+
+    All or nothing: a shell configured for a deployment never borrows the sandbox's URL or token, and
+    a bare shell in the checkout replays to the same sandbox, account and log file `make dev` used.
+    """
+    if any(environ.get(name, "").strip() for name in variables()) or not path.is_file():
+        return environ
+    found: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 1 and "=" in words[0]:
+            name, _, value = words[0].partition("=")
+            found[name] = value
+    print(f"python -m function: the settings of `make dev`, from {path}", file=sys.stderr)
+    return {**environ, **{name: value for name, value in found.items() if name in variables()}}
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m function", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -122,7 +146,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
          now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = Settings.from_env(os.environ if environ is None else environ, require_account=False)
+        settings = Settings.from_env(dev_settings(os.environ) if environ is None else environ,
+                                     require_account=False)
         store = open_store(settings)
         if store is None:
             raise ConfigError("no log store: LOG_SQLITE_PATH is none and LOG_BIGQUERY_TABLE is unset")

@@ -335,6 +335,11 @@ def _event_name_problems(setup: str, name: str) -> list[str]:
     return []
 
 
+def variables() -> list[str]:
+    """Every variable the function reads, local-only settings included."""
+    return [f.metadata["env"] for f in dataclasses.fields(Settings)]
+
+
 def deployed_variables() -> list[str]:
     """Every variable a deployment sets (local-only settings left out)."""
     return [f.metadata["env"] for f in dataclasses.fields(Settings) if not f.metadata["local"]]
