@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from function.errors import BadRequest
 from function.limits import CUSTOM_EVENT_NAME_CHARS
 
-# Pinterest's standard conversion event names (CAPI v5 event_name documentation).
+# Pinterest's 22 standard conversion event names, as of API 5.28: the 15 that the 5.23 OpenAPI
+# description lists under ConversionEvents.data[].event_name, and the 7 that Pinterest's conversion
+# event table (developers.pinterest.com/docs/api-features/conversion-overview/) adds: app_open,
+# contact, customize_product, find_location, schedule, start_trial, submit_application.
 STANDARD_EVENT_NAMES = frozenset({
     "add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "app_open", "checkout",
     "contact", "custom", "customize_product", "find_location", "initiate_checkout", "lead",
@@ -17,7 +20,8 @@ STANDARD_EVENT_NAMES = frozenset({
 })
 
 # GA4 (and gtm4wp enhanced-ecommerce) event name → Pinterest event name; keys are folded
-# with `_fold`, anything missing becomes "custom".
+# with `_fold`, anything missing becomes "custom". A GA4 name that is one of Pinterest's own
+# first-class names keeps it; `pinterest.event_map` chooses otherwise (e.g. contact → lead).
 _GA4_TO_PINTEREST = {
     "page_view": "page_visit",
     "gtm.dom": "page_visit",
@@ -30,10 +34,14 @@ _GA4_TO_PINTEREST = {
     "view_item_list": "view_category",
     "search": "search",
     "view_search_results": "search",
-    "find_location": "search",
+    "find_location": "find_location",
     "generate_lead": "lead",
-    "contact": "lead",
-    "submit_application": "lead",
+    "contact": "contact",
+    "submit_application": "submit_application",
+    "schedule": "schedule",
+    "start_trial": "start_trial",
+    "customize_product": "customize_product",
+    "app_open": "app_open",
     "sign_up": "signup",
     "subscribe": "subscribe",
     "gtm4wp.addproducttocarteec": "add_to_cart",

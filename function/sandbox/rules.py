@@ -12,7 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 Check = Callable[[object, str], list[str]]
 
-# Pinterest's standard conversion event names (Conversions API v5 event_name documentation).
+# Pinterest's 22 standard conversion event names as of API 5.28: the 15 of the 5.23 OpenAPI
+# description's event_name list and the 7 of Pinterest's conversion event table
+# (developers.pinterest.com/docs/api-features/conversion-overview/): app_open, contact,
+# customize_product, find_location, schedule, start_trial, submit_application.
 STANDARD_EVENT_NAMES = frozenset({
     "add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "app_open", "checkout",
     "contact", "custom", "customize_product", "find_location", "initiate_checkout", "lead",
@@ -225,9 +228,12 @@ USER_DATA_FIELDS: dict[str, Check] = {
 }
 
 # ConversionEvents.data[].custom_data.contents[] (v5 OpenAPI description; additionalProperties false).
+# item_brand_id is new in API 5.28 (pinterest/api-description v5/changelog-5.23-to-5.28.md,
+# "Conversion Events"): a string of at most 64 characters.
 CONTENT_FIELDS: dict[str, Check] = {
     "id": _string,
     "item_brand": _string,
+    "item_brand_id": _text(64),
     "item_category": _string,
     "item_name": _string,
     "item_price": _decimal,
