@@ -1,381 +1,76 @@
-"""Small lookup tables behind the user-data normalizers, keyed through one folding rule.
+"""Lookups behind the user-data normalizers: ISO data kept by pycountry, and the few spellings ISO lacks.
 
-Tables hold names as people write them; the lookups fold both sides with `fold`, so case,
-accents, spacing and punctuation never decide a match.
+Countries (ISO 3166-1), US states and Canadian provinces (ISO 3166-2), currencies (ISO 4217) and
+languages (ISO 639-1) come from pycountry's data files, each read on first use rather than at
+import, so a cold start that meets none of them pays nothing. Names are matched through one
+folding rule, `fold`, applied to both sides, so case, accents, spacing and punctuation never decide
+a match.
 """
 
 from __future__ import annotations
 
+import functools
+import gettext
+import importlib.util
+import json
 import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-# US state, DC, territory and military "state" names → USPS two-letter codes (USPS Publication 28).
-_US_STATES = {
-    "Alabama": "al",
-    "Alaska": "ak",
-    "Arizona": "az",
-    "Arkansas": "ar",
-    "California": "ca",
-    "Colorado": "co",
-    "Connecticut": "ct",
-    "Delaware": "de",
-    "District of Columbia": "dc",
-    "Washington DC": "dc",
-    "Florida": "fl",
-    "Georgia": "ga",
-    "Hawaii": "hi",
-    "Idaho": "id",
-    "Illinois": "il",
-    "Indiana": "in",
-    "Iowa": "ia",
-    "Kansas": "ks",
-    "Kentucky": "ky",
-    "Louisiana": "la",
-    "Maine": "me",
-    "Maryland": "md",
-    "Massachusetts": "ma",
-    "Michigan": "mi",
-    "Minnesota": "mn",
-    "Mississippi": "ms",
-    "Missouri": "mo",
-    "Montana": "mt",
-    "Nebraska": "ne",
-    "Nevada": "nv",
-    "New Hampshire": "nh",
-    "New Jersey": "nj",
-    "New Mexico": "nm",
-    "New York": "ny",
-    "North Carolina": "nc",
-    "North Dakota": "nd",
-    "Ohio": "oh",
-    "Oklahoma": "ok",
-    "Oregon": "or",
-    "Pennsylvania": "pa",
-    "Rhode Island": "ri",
-    "South Carolina": "sc",
-    "South Dakota": "sd",
-    "Tennessee": "tn",
-    "Texas": "tx",
-    "Utah": "ut",
-    "Vermont": "vt",
-    "Virginia": "va",
-    "Washington": "wa",
-    "West Virginia": "wv",
-    "Wisconsin": "wi",
-    "Wyoming": "wy",
-    "American Samoa": "as",
-    "Guam": "gu",
-    "Northern Mariana Islands": "mp",
-    "Puerto Rico": "pr",
-    "U.S. Virgin Islands": "vi",
-    "Virgin Islands": "vi",
-    "United States Minor Outlying Islands": "um",
-    "Federated States of Micronesia": "fm",
+# Country spellings that neither ISO 3166-1 nor pycountry's translations of it have → alpha-2.
+_OWN_COUNTRY_SPELLINGS = {
+    "UK": "gb",  # the usual abbreviation; ISO's code is GB
+    "Great Britain": "gb",  # the island, commonly written for the state
+    "Britain": "gb",  # the same, shorter
+    "England": "gb",  # the UK's constituent countries, which ISO 3166-1 does not list
+    "Scotland": "gb",
+    "Wales": "gb",
+    "Northern Ireland": "gb",
+    "UAE": "ae",  # the usual abbreviation of United Arab Emirates
+    "Emirates": "ae",  # the same, shortened
+    "America": "us",  # the usual short English name
+    "Turkey": "tr",  # the English name until ISO adopted Türkiye (2022)
+    "Россия": "ru",  # the Russian short name; ISO's Russian translation is the long form
+    "Nippon": "jp",  # the romanized Japanese name
+    "The Netherlands": "nl",  # with the article people write
+    "Macedonia": "mk",  # the name before North Macedonia (2019)
+    "Cape Verde": "cv",  # the English name before Cabo Verde (2013)
+    "East Timor": "tl",  # the English name of Timor-Leste
+    "Democratic Republic of the Congo": "cd",  # ISO inverts it: "Congo, The Democratic Republic of the"
+    "DR Congo": "cd",  # its usual abbreviation
+    "Congo-Kinshasa": "cd",  # the two Congos told apart by their capitals
+    "Congo-Brazzaville": "cg",
+    "Palestine": "ps",  # ISO has only "Palestine, State of"
+    "Falkland Islands": "fk",  # ISO adds "(Malvinas)"
+    "Saint Martin": "mf",  # ISO adds "(French part)"
+    "Sint Maarten": "sx",  # ISO adds "(Dutch part)"
+    "Vatican City": "va",  # ISO has only "Holy See (Vatican City State)"
+    "Holy See": "va",
+}
+
+# Names of the USPS state codes that ISO 3166-2 lacks (USPS Publication 28), and spellings of US
+# and Canadian names that ISO does not have → two-letter code.
+_OWN_STATE_SPELLINGS = {
+    "Federated States of Micronesia": "fm",  # freely associated states: USPS codes, ISO countries
     "Marshall Islands": "mh",
     "Palau": "pw",
-    "Armed Forces Americas": "aa",
+    "Armed Forces Americas": "aa",  # military mail "states" of the USPS
     "Armed Forces Europe": "ae",
     "Armed Forces Pacific": "ap",
+    "Washington DC": "dc",  # how the District of Columbia is usually written
+    "U.S. Virgin Islands": "vi",  # ISO inverts it: "Virgin Islands, U.S."
+    "Virgin Islands": "vi",
+    "Newfoundland": "nl",  # the province's name before Newfoundland and Labrador (2001)
 }
 
-# Canadian province and territory names, English and French → Canada Post two-letter codes.
-_CA_PROVINCES = {
-    "Alberta": "ab",
-    "British Columbia": "bc",
-    "Colombie-Britannique": "bc",
-    "Manitoba": "mb",
-    "New Brunswick": "nb",
-    "Nouveau-Brunswick": "nb",
-    "Newfoundland and Labrador": "nl",
-    "Newfoundland": "nl",
-    "Terre-Neuve-et-Labrador": "nl",
-    "Nova Scotia": "ns",
-    "Nouvelle-Écosse": "ns",
-    "Ontario": "on",
-    "Prince Edward Island": "pe",
-    "Île-du-Prince-Édouard": "pe",
-    "Quebec": "qc",
-    "Saskatchewan": "sk",
-    "Northwest Territories": "nt",
-    "Territoires du Nord-Ouest": "nt",
-    "Nunavut": "nu",
-    "Yukon": "yt",
-}
-
-# ISO-3166-1 alpha-2 → (alpha-3, ISO English short/official/common names, common local or
-# alternate names); ISO 3166-1 as published by the pycountry data set, alternates added by hand.
-_COUNTRIES = {
-    "ad": ("AND", "Andorra", "Principality of Andorra"),
-    "ae": ("ARE", "United Arab Emirates", "UAE", "Emirates"),
-    "af": ("AFG", "Afghanistan", "Islamic Republic of Afghanistan"),
-    "ag": ("ATG", "Antigua and Barbuda"),
-    "ai": ("AIA", "Anguilla"),
-    "al": ("ALB", "Albania", "Republic of Albania"),
-    "am": ("ARM", "Armenia", "Republic of Armenia"),
-    "ao": ("AGO", "Angola", "Republic of Angola"),
-    "aq": ("ATA", "Antarctica"),
-    "ar": ("ARG", "Argentina", "Argentine Republic"),
-    "as": ("ASM", "American Samoa"),
-    "at": ("AUT", "Austria", "Republic of Austria", "Österreich"),
-    "au": ("AUS", "Australia"),
-    "aw": ("ABW", "Aruba"),
-    "ax": ("ALA", "Åland Islands"),
-    "az": ("AZE", "Azerbaijan", "Republic of Azerbaijan"),
-    "ba": ("BIH", "Bosnia and Herzegovina", "Republic of Bosnia and Herzegovina"),
-    "bb": ("BRB", "Barbados"),
-    "bd": ("BGD", "Bangladesh", "People's Republic of Bangladesh"),
-    "be": ("BEL", "Belgium", "Kingdom of Belgium", "België", "Belgique", "Belgien"),
-    "bf": ("BFA", "Burkina Faso"),
-    "bg": ("BGR", "Bulgaria", "Republic of Bulgaria"),
-    "bh": ("BHR", "Bahrain", "Kingdom of Bahrain"),
-    "bi": ("BDI", "Burundi", "Republic of Burundi"),
-    "bj": ("BEN", "Benin", "Republic of Benin"),
-    "bl": ("BLM", "Saint Barthélemy"),
-    "bm": ("BMU", "Bermuda"),
-    "bn": ("BRN", "Brunei Darussalam", "Brunei"),
-    "bo": ("BOL", "Bolivia, Plurinational State of", "Plurinational State of Bolivia", "Bolivia"),
-    "bq": ("BES", "Bonaire, Sint Eustatius and Saba"),
-    "br": ("BRA", "Brazil", "Federative Republic of Brazil", "Brasil"),
-    "bs": ("BHS", "Bahamas", "Commonwealth of the Bahamas"),
-    "bt": ("BTN", "Bhutan", "Kingdom of Bhutan"),
-    "bv": ("BVT", "Bouvet Island"),
-    "bw": ("BWA", "Botswana", "Republic of Botswana"),
-    "by": ("BLR", "Belarus", "Republic of Belarus"),
-    "bz": ("BLZ", "Belize"),
-    "ca": ("CAN", "Canada"),
-    "cc": ("CCK", "Cocos (Keeling) Islands"),
-    "cd": (
-        "COD",
-        "Congo, The Democratic Republic of the",
-        "DR Congo",
-        "Democratic Republic of the Congo",
-        "Congo-Kinshasa",
-    ),
-    "cf": ("CAF", "Central African Republic"),
-    "cg": ("COG", "Congo", "Republic of the Congo", "Congo-Brazzaville"),
-    "ch": ("CHE", "Switzerland", "Swiss Confederation", "Schweiz", "Suisse", "Svizzera"),
-    "ci": ("CIV", "Côte d'Ivoire", "Republic of Côte d'Ivoire", "Ivory Coast"),
-    "ck": ("COK", "Cook Islands"),
-    "cl": ("CHL", "Chile", "Republic of Chile"),
-    "cm": ("CMR", "Cameroon", "Republic of Cameroon"),
-    "cn": ("CHN", "China", "People's Republic of China", "中国"),
-    "co": ("COL", "Colombia", "Republic of Colombia"),
-    "cr": ("CRI", "Costa Rica", "Republic of Costa Rica"),
-    "cu": ("CUB", "Cuba", "Republic of Cuba"),
-    "cv": ("CPV", "Cabo Verde", "Republic of Cabo Verde", "Cape Verde"),
-    "cw": ("CUW", "Curaçao"),
-    "cx": ("CXR", "Christmas Island"),
-    "cy": ("CYP", "Cyprus", "Republic of Cyprus"),
-    "cz": ("CZE", "Czechia", "Czech Republic", "Česko"),
-    "de": ("DEU", "Germany", "Federal Republic of Germany", "Deutschland"),
-    "dj": ("DJI", "Djibouti", "Republic of Djibouti"),
-    "dk": ("DNK", "Denmark", "Kingdom of Denmark", "Danmark"),
-    "dm": ("DMA", "Dominica", "Commonwealth of Dominica"),
-    "do": ("DOM", "Dominican Republic"),
-    "dz": ("DZA", "Algeria", "People's Democratic Republic of Algeria"),
-    "ec": ("ECU", "Ecuador", "Republic of Ecuador"),
-    "ee": ("EST", "Estonia", "Republic of Estonia"),
-    "eg": ("EGY", "Egypt", "Arab Republic of Egypt"),
-    "eh": ("ESH", "Western Sahara"),
-    "er": ("ERI", "Eritrea", "the State of Eritrea"),
-    "es": ("ESP", "Spain", "Kingdom of Spain", "España"),
-    "et": ("ETH", "Ethiopia", "Federal Democratic Republic of Ethiopia"),
-    "fi": ("FIN", "Finland", "Republic of Finland", "Suomi"),
-    "fj": ("FJI", "Fiji", "Republic of Fiji"),
-    "fk": ("FLK", "Falkland Islands (Malvinas)", "Falkland Islands"),
-    "fm": ("FSM", "Micronesia, Federated States of", "Federated States of Micronesia"),
-    "fo": ("FRO", "Faroe Islands"),
-    "fr": ("FRA", "France", "French Republic"),
-    "ga": ("GAB", "Gabon", "Gabonese Republic"),
-    "gb": (
-        "GBR",
-        "United Kingdom",
-        "United Kingdom of Great Britain and Northern Ireland",
-        "UK",
-        "Great Britain",
-        "Britain",
-        "England",
-        "Scotland",
-        "Wales",
-        "Northern Ireland",
-    ),
-    "gd": ("GRD", "Grenada"),
-    "ge": ("GEO", "Georgia"),
-    "gf": ("GUF", "French Guiana"),
-    "gg": ("GGY", "Guernsey"),
-    "gh": ("GHA", "Ghana", "Republic of Ghana"),
-    "gi": ("GIB", "Gibraltar"),
-    "gl": ("GRL", "Greenland"),
-    "gm": ("GMB", "Gambia", "Republic of the Gambia"),
-    "gn": ("GIN", "Guinea", "Republic of Guinea"),
-    "gp": ("GLP", "Guadeloupe"),
-    "gq": ("GNQ", "Equatorial Guinea", "Republic of Equatorial Guinea"),
-    "gr": ("GRC", "Greece", "Hellenic Republic", "Hellas", "Ελλάδα"),
-    "gs": ("SGS", "South Georgia and the South Sandwich Islands"),
-    "gt": ("GTM", "Guatemala", "Republic of Guatemala"),
-    "gu": ("GUM", "Guam"),
-    "gw": ("GNB", "Guinea-Bissau", "Republic of Guinea-Bissau"),
-    "gy": ("GUY", "Guyana", "Republic of Guyana"),
-    "hk": ("HKG", "Hong Kong", "Hong Kong Special Administrative Region of China"),
-    "hm": ("HMD", "Heard Island and McDonald Islands"),
-    "hn": ("HND", "Honduras", "Republic of Honduras"),
-    "hr": ("HRV", "Croatia", "Republic of Croatia", "Hrvatska"),
-    "ht": ("HTI", "Haiti", "Republic of Haiti"),
-    "hu": ("HUN", "Hungary", "Magyarország"),
-    "id": ("IDN", "Indonesia", "Republic of Indonesia"),
-    "ie": ("IRL", "Ireland", "Éire"),
-    "il": ("ISR", "Israel", "State of Israel"),
-    "im": ("IMN", "Isle of Man"),
-    "in": ("IND", "India", "Republic of India"),
-    "io": ("IOT", "British Indian Ocean Territory"),
-    "iq": ("IRQ", "Iraq", "Republic of Iraq"),
-    "ir": ("IRN", "Iran, Islamic Republic of", "Islamic Republic of Iran", "Iran"),
-    "is": ("ISL", "Iceland", "Republic of Iceland"),
-    "it": ("ITA", "Italy", "Italian Republic", "Italia"),
-    "je": ("JEY", "Jersey"),
-    "jm": ("JAM", "Jamaica"),
-    "jo": ("JOR", "Jordan", "Hashemite Kingdom of Jordan"),
-    "jp": ("JPN", "Japan", "Nippon", "日本"),
-    "ke": ("KEN", "Kenya", "Republic of Kenya"),
-    "kg": ("KGZ", "Kyrgyzstan", "Kyrgyz Republic"),
-    "kh": ("KHM", "Cambodia", "Kingdom of Cambodia"),
-    "ki": ("KIR", "Kiribati", "Republic of Kiribati"),
-    "km": ("COM", "Comoros", "Union of the Comoros"),
-    "kn": ("KNA", "Saint Kitts and Nevis"),
-    "kp": (
-        "PRK",
-        "Korea, Democratic People's Republic of",
-        "Democratic People's Republic of Korea",
-        "North Korea",
-    ),
-    "kr": ("KOR", "Korea, Republic of", "South Korea"),
-    "kw": ("KWT", "Kuwait", "State of Kuwait"),
-    "ky": ("CYM", "Cayman Islands"),
-    "kz": ("KAZ", "Kazakhstan", "Republic of Kazakhstan"),
-    "la": ("LAO", "Lao People's Democratic Republic", "Laos"),
-    "lb": ("LBN", "Lebanon", "Lebanese Republic"),
-    "lc": ("LCA", "Saint Lucia"),
-    "li": ("LIE", "Liechtenstein", "Principality of Liechtenstein"),
-    "lk": ("LKA", "Sri Lanka", "Democratic Socialist Republic of Sri Lanka"),
-    "lr": ("LBR", "Liberia", "Republic of Liberia"),
-    "ls": ("LSO", "Lesotho", "Kingdom of Lesotho"),
-    "lt": ("LTU", "Lithuania", "Republic of Lithuania"),
-    "lu": ("LUX", "Luxembourg", "Grand Duchy of Luxembourg"),
-    "lv": ("LVA", "Latvia", "Republic of Latvia"),
-    "ly": ("LBY", "Libya"),
-    "ma": ("MAR", "Morocco", "Kingdom of Morocco"),
-    "mc": ("MCO", "Monaco", "Principality of Monaco"),
-    "md": ("MDA", "Moldova, Republic of", "Republic of Moldova", "Moldova"),
-    "me": ("MNE", "Montenegro"),
-    "mf": ("MAF", "Saint Martin (French part)", "Saint Martin"),
-    "mg": ("MDG", "Madagascar", "Republic of Madagascar"),
-    "mh": ("MHL", "Marshall Islands", "Republic of the Marshall Islands"),
-    "mk": ("MKD", "North Macedonia", "Republic of North Macedonia", "Macedonia"),
-    "ml": ("MLI", "Mali", "Republic of Mali"),
-    "mm": ("MMR", "Myanmar", "Republic of Myanmar", "Burma"),
-    "mn": ("MNG", "Mongolia"),
-    "mo": ("MAC", "Macao", "Macao Special Administrative Region of China"),
-    "mp": ("MNP", "Northern Mariana Islands", "Commonwealth of the Northern Mariana Islands"),
-    "mq": ("MTQ", "Martinique"),
-    "mr": ("MRT", "Mauritania", "Islamic Republic of Mauritania"),
-    "ms": ("MSR", "Montserrat"),
-    "mt": ("MLT", "Malta", "Republic of Malta"),
-    "mu": ("MUS", "Mauritius", "Republic of Mauritius"),
-    "mv": ("MDV", "Maldives", "Republic of Maldives"),
-    "mw": ("MWI", "Malawi", "Republic of Malawi"),
-    "mx": ("MEX", "Mexico", "United Mexican States"),
-    "my": ("MYS", "Malaysia"),
-    "mz": ("MOZ", "Mozambique", "Republic of Mozambique"),
-    "na": ("NAM", "Namibia", "Republic of Namibia"),
-    "nc": ("NCL", "New Caledonia"),
-    "ne": ("NER", "Niger", "Republic of the Niger"),
-    "nf": ("NFK", "Norfolk Island"),
-    "ng": ("NGA", "Nigeria", "Federal Republic of Nigeria"),
-    "ni": ("NIC", "Nicaragua", "Republic of Nicaragua"),
-    "nl": ("NLD", "Netherlands", "Kingdom of the Netherlands", "Nederland", "Holland", "The Netherlands"),
-    "no": ("NOR", "Norway", "Kingdom of Norway", "Norge"),
-    "np": ("NPL", "Nepal", "Federal Democratic Republic of Nepal"),
-    "nr": ("NRU", "Nauru", "Republic of Nauru"),
-    "nu": ("NIU", "Niue"),
-    "nz": ("NZL", "New Zealand"),
-    "om": ("OMN", "Oman", "Sultanate of Oman"),
-    "pa": ("PAN", "Panama", "Republic of Panama"),
-    "pe": ("PER", "Peru", "Republic of Peru"),
-    "pf": ("PYF", "French Polynesia"),
-    "pg": ("PNG", "Papua New Guinea", "Independent State of Papua New Guinea"),
-    "ph": ("PHL", "Philippines", "Republic of the Philippines"),
-    "pk": ("PAK", "Pakistan", "Islamic Republic of Pakistan"),
-    "pl": ("POL", "Poland", "Republic of Poland", "Polska"),
-    "pm": ("SPM", "Saint Pierre and Miquelon"),
-    "pn": ("PCN", "Pitcairn"),
-    "pr": ("PRI", "Puerto Rico"),
-    "ps": ("PSE", "Palestine, State of", "the State of Palestine", "Palestine"),
-    "pt": ("PRT", "Portugal", "Portuguese Republic"),
-    "pw": ("PLW", "Palau", "Republic of Palau"),
-    "py": ("PRY", "Paraguay", "Republic of Paraguay"),
-    "qa": ("QAT", "Qatar", "State of Qatar"),
-    "re": ("REU", "Réunion"),
-    "ro": ("ROU", "Romania"),
-    "rs": ("SRB", "Serbia", "Republic of Serbia"),
-    "ru": ("RUS", "Russian Federation", "Russia", "Россия"),
-    "rw": ("RWA", "Rwanda", "Rwandese Republic"),
-    "sa": ("SAU", "Saudi Arabia", "Kingdom of Saudi Arabia"),
-    "sb": ("SLB", "Solomon Islands"),
-    "sc": ("SYC", "Seychelles", "Republic of Seychelles"),
-    "sd": ("SDN", "Sudan", "Republic of the Sudan"),
-    "se": ("SWE", "Sweden", "Kingdom of Sweden", "Sverige"),
-    "sg": ("SGP", "Singapore", "Republic of Singapore"),
-    "sh": ("SHN", "Saint Helena, Ascension and Tristan da Cunha"),
-    "si": ("SVN", "Slovenia", "Republic of Slovenia"),
-    "sj": ("SJM", "Svalbard and Jan Mayen"),
-    "sk": ("SVK", "Slovakia", "Slovak Republic"),
-    "sl": ("SLE", "Sierra Leone", "Republic of Sierra Leone"),
-    "sm": ("SMR", "San Marino", "Republic of San Marino"),
-    "sn": ("SEN", "Senegal", "Republic of Senegal"),
-    "so": ("SOM", "Somalia", "Federal Republic of Somalia"),
-    "sr": ("SUR", "Suriname", "Republic of Suriname"),
-    "ss": ("SSD", "South Sudan", "Republic of South Sudan"),
-    "st": ("STP", "Sao Tome and Principe", "Democratic Republic of Sao Tome and Principe"),
-    "sv": ("SLV", "El Salvador", "Republic of El Salvador"),
-    "sx": ("SXM", "Sint Maarten (Dutch part)", "Sint Maarten"),
-    "sy": ("SYR", "Syrian Arab Republic", "Syria"),
-    "sz": ("SWZ", "Eswatini", "Kingdom of Eswatini", "Swaziland"),
-    "tc": ("TCA", "Turks and Caicos Islands"),
-    "td": ("TCD", "Chad", "Republic of Chad"),
-    "tf": ("ATF", "French Southern Territories"),
-    "tg": ("TGO", "Togo", "Togolese Republic"),
-    "th": ("THA", "Thailand", "Kingdom of Thailand"),
-    "tj": ("TJK", "Tajikistan", "Republic of Tajikistan"),
-    "tk": ("TKL", "Tokelau"),
-    "tl": ("TLS", "Timor-Leste", "Democratic Republic of Timor-Leste", "East Timor"),
-    "tm": ("TKM", "Turkmenistan"),
-    "tn": ("TUN", "Tunisia", "Republic of Tunisia"),
-    "to": ("TON", "Tonga", "Kingdom of Tonga"),
-    "tr": ("TUR", "Türkiye", "Republic of Türkiye", "Turkey"),
-    "tt": ("TTO", "Trinidad and Tobago", "Republic of Trinidad and Tobago"),
-    "tv": ("TUV", "Tuvalu"),
-    "tw": ("TWN", "Taiwan, Province of China", "Taiwan"),
-    "tz": ("TZA", "Tanzania, United Republic of", "United Republic of Tanzania", "Tanzania"),
-    "ua": ("UKR", "Ukraine", "Україна"),
-    "ug": ("UGA", "Uganda", "Republic of Uganda"),
-    "um": ("UMI", "United States Minor Outlying Islands"),
-    "us": ("USA", "United States", "United States of America", "America"),
-    "uy": ("URY", "Uruguay", "Eastern Republic of Uruguay"),
-    "uz": ("UZB", "Uzbekistan", "Republic of Uzbekistan"),
-    "va": ("VAT", "Holy See (Vatican City State)", "Vatican", "Vatican City", "Holy See"),
-    "vc": ("VCT", "Saint Vincent and the Grenadines"),
-    "ve": ("VEN", "Venezuela, Bolivarian Republic of", "Bolivarian Republic of Venezuela", "Venezuela"),
-    "vg": ("VGB", "Virgin Islands, British", "British Virgin Islands"),
-    "vi": ("VIR", "Virgin Islands, U.S.", "Virgin Islands of the United States"),
-    "vn": ("VNM", "Viet Nam", "Socialist Republic of Viet Nam"),
-    "vu": ("VUT", "Vanuatu", "Republic of Vanuatu"),
-    "wf": ("WLF", "Wallis and Futuna"),
-    "ws": ("WSM", "Samoa", "Independent State of Samoa"),
-    "ye": ("YEM", "Yemen", "Republic of Yemen"),
-    "yt": ("MYT", "Mayotte"),
-    "za": ("ZAF", "South Africa", "Republic of South Africa"),
-    "zm": ("ZMB", "Zambia", "Republic of Zambia"),
-    "zw": ("ZWE", "Zimbabwe", "Republic of Zimbabwe"),
-}
+# The countries whose subdivisions are states as Pinterest wants them: two-letter codes.
+_STATE_COUNTRIES = ("US", "CA")
+# Subdivision names are also read in the country's other official languages: Canada's French.
+_STATE_TRANSLATIONS = {"CA": ("fr",)}
+# The English names pycountry gives a country, each a msgid of its translations.
+_COUNTRY_NAME_FIELDS = ("name", "official_name", "common_name")
+# Translations are read for the names people write in an address, not the long official forms.
+_TRANSLATED_NAME_FIELDS = ("name", "common_name")
 
 # Gender words → Pinterest's codes: 'Either "f" or "m" or "n" for non-binary gender.'
 _GENDERS = {
@@ -396,22 +91,127 @@ def fold(value: str) -> str:
     return "".join(filter(str.isalnum, decomposed))
 
 
-# Derived views of the tables above: folded key → code.
-_STATE_BY_KEY = {fold(name): code for table in (_US_STATES, _CA_PROVINCES) for name, code in table.items()}
-_COUNTRY_BY_KEY = {fold(name): code for code, names in _COUNTRIES.items() for name in (code, *names)}
 _GENDER_BY_KEY = {fold(word): code for word, code in _GENDERS.items()}
 
 
 def state_code(value: str) -> str | None:
     """A US state/territory or Canadian province name as its lower-case two-letter code."""
-    return _STATE_BY_KEY.get(fold(value))
+    return _states().get(fold(value))
 
 
 def country_code(value: str) -> str | None:
-    """A country name, alpha-3 or alpha-2 code as the lower-case ISO-3166 alpha-2 code."""
-    return _COUNTRY_BY_KEY.get(fold(value))
+    """A country name (English or translated), alpha-3 or alpha-2 code as the lower-case alpha-2 code."""
+    key = fold(value)
+    return _countries().get(key) or _translated_countries().get(key)
+
+
+def currency_code(value: str) -> str | None:
+    """An ISO 4217 code in any case as its upper-case form; anything else is not a currency."""
+    code = value.strip().upper()
+    return code if code in _currencies() else None
+
+
+def language_code(value: str) -> str | None:
+    """An ISO 639-1 code in any case as its lower-case form; anything else is not a language."""
+    code = value.strip().lower()
+    return code if code in _languages() else None
 
 
 def gender_code(value: str) -> str | None:
     """A gender word as Pinterest's f, m or n."""
     return _GENDER_BY_KEY.get(fold(value))
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    """Folded codes, English names and our own spellings → alpha-2: what most events carry."""
+    found = {fold(spelling): code for spelling, code in _OWN_COUNTRY_SPELLINGS.items()}
+    for country in _records("3166-1"):
+        code = country["alpha_2"].lower()
+        found.update({fold(name): code for name in _names(country, _COUNTRY_NAME_FIELDS)})
+        found.update({fold(country["alpha_3"]): code, code: code})
+    return found
+
+
+@functools.cache
+def _translated_countries() -> dict[str, str]:
+    """Folded names in every language pycountry translates ISO 3166-1 into → alpha-2.
+
+    Read only when a value is none of the codes and English names, as it costs the most by far.
+    A name that two languages give to different countries is left out: it decides nothing.
+    """
+    english = [(country["alpha_2"].lower(), list(_names(country, _TRANSLATED_NAME_FIELDS)))
+               for country in _records("3166-1")]
+    found: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for catalog in _catalogs("iso3166-1", sorted(p.name for p in (_data_dir() / "locales").iterdir())):
+        for code, names in english:
+            for name in names:
+                translated = catalog.gettext(name)
+                if translated != name:  # untranslated: the English name, already in _countries
+                    key = fold(translated)
+                    if found.setdefault(key, code) != code:
+                        ambiguous.add(key)
+    return {key: code for key, code in found.items() if key not in ambiguous}
+
+
+@functools.cache
+def _states() -> dict[str, str]:
+    """Folded US and Canadian subdivision names (English, and French for Canada) → two-letter code."""
+    found = {fold(spelling): code for spelling, code in _OWN_STATE_SPELLINGS.items()}
+    for country in _STATE_COUNTRIES:
+        catalogs = list(_catalogs("iso3166-2", _STATE_TRANSLATIONS.get(country, ())))
+        for subdivision in _records("3166-2"):
+            if subdivision["code"].startswith(f"{country}-"):
+                code = subdivision["code"].removeprefix(f"{country}-").lower()
+                names = [subdivision["name"], *(catalog.gettext(subdivision["name"]) for catalog in catalogs)]
+                found.update({fold(name): code for name in names})
+    return found
+
+
+@functools.cache
+def _currencies() -> frozenset[str]:
+    """ISO 4217 alphabetic codes."""
+    return frozenset(currency["alpha_3"] for currency in _records("4217"))
+
+
+@functools.cache
+def _languages() -> frozenset[str]:
+    """ISO 639-1 (two-letter) codes: those of the ISO 639-3 languages that have one."""
+    return frozenset(language["alpha_2"] for language in _records("639-3") if "alpha_2" in language)
+
+
+@functools.cache
+def _data_dir() -> Path:
+    """pycountry's data: its ISO databases and their translations, found without importing its code.
+
+    Its objects would keep every record of a database (some 10 MiB for ISO 639-3 alone) and its
+    import alone takes some 40 ms; read directly, only the codes and names used here stay.
+    """
+    spec = importlib.util.find_spec("pycountry")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("pycountry is not installed (requirements.txt)")
+    return Path(spec.origin).parent
+
+
+def _records(standard: str) -> list[dict[str, str]]:
+    """The records of one ISO standard as pycountry keeps them (databases/iso<standard>.json)."""
+    with (_data_dir() / "databases" / f"iso{standard}.json").open(encoding="utf-8") as file:
+        return json.load(file)[standard]
+
+
+def _names(record: dict[str, str], fields: tuple[str, ...]) -> Iterator[str]:
+    """The English names a record has among `fields`."""
+    return (record[field] for field in fields if record.get(field))
+
+
+def _catalogs(domain: str, locales: Iterable[str]) -> Iterator[gettext.GNUTranslations]:
+    """The translation catalog of `domain` for each locale that has one, read once and not kept.
+
+    Read from the file rather than with gettext.translation, which would keep every catalog.
+    """
+    for locale in locales:
+        path = _data_dir() / "locales" / locale / "LC_MESSAGES" / f"{domain}.mo"
+        if path.is_file():
+            with path.open("rb") as catalog:
+                yield gettext.GNUTranslations(catalog)

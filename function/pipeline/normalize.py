@@ -28,8 +28,6 @@ _ISO_TIME = re.compile(
 _DOTTED_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _US_ZIP = re.compile(r"([0-9]{5})(?:[\s-]*[0-9]{4})?")
 _SPACES_AND_DASHES = re.compile(r"[\s-]+")
-_LANGUAGE_TAG = re.compile(r"([a-z]{2})(?:[-_][a-z0-9]+)*")
-_CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
 
 
 def email(value: str) -> str | None:
@@ -116,15 +114,16 @@ def lower_trim(value: str) -> str | None:
 
 
 def language(value: str) -> str | None:
-    """The two-letter ISO-639-1 code at the head of a language tag (en-US, en_gb)."""
-    tag = _LANGUAGE_TAG.fullmatch(value.strip().lower())
-    return tag.group(1) if tag else None
+    """The two-letter ISO-639-1 code heading a language tag (en-US, en_gb); an unknown one is dropped."""
+    head, *subtags = value.strip().replace("_", "-").split("-")
+    if not all(tag.isascii() and tag.isalnum() for tag in subtags):
+        return None
+    return lookups.language_code(head)
 
 
 def currency(value: str) -> str | None:
-    """A three-letter ISO-4217 code in upper case."""
-    text = value.strip()
-    return text.upper() if _CURRENCY_CODE.fullmatch(text) else None
+    """An ISO-4217 code in upper case; an unknown one (XYZ) is dropped."""
+    return lookups.currency_code(value)
 
 
 def is_sha256(value: str) -> bool:

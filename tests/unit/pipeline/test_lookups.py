@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pycountry
 import pytest
 
 from function.pipeline import lookups
@@ -57,18 +60,75 @@ def test_country_code(raw: str, code: str | None) -> None:
     assert lookups.country_code(raw) == code
 
 
-def test_every_iso_country_is_in_the_table() -> None:
-    assert len(lookups._COUNTRIES) == 249
-
-
-def test_every_country_name_leads_back_to_its_code() -> None:
+def test_every_iso_country_is_found_by_its_codes_and_english_names() -> None:
+    countries = list(pycountry.countries)  # pycountry's own reading of its data, to check ours
     strays = {
-        name: code
-        for code, names in lookups._COUNTRIES.items()
-        for name in (code, *names)
-        if lookups.country_code(name) != code
+        name: country.alpha_2
+        for country in countries
+        for name in (country.alpha_2, country.alpha_3,
+                     *(getattr(country, field, "") for field in lookups._COUNTRY_NAME_FIELDS))
+        if name and lookups.country_code(name) != country.alpha_2.lower()
     }
+    assert len(countries) == 249
     assert strays == {}
+
+
+def test_every_own_country_spelling_leads_to_its_code() -> None:
+    assert all(lookups.country_code(name) == code for name, code in lookups._OWN_COUNTRY_SPELLINGS.items())
+
+
+@pytest.mark.parametrize(
+    ("table", "iso"),
+    [
+        pytest.param(lookups._OWN_COUNTRY_SPELLINGS, lambda: {**lookups._translated_countries(),
+                                                                **_iso_countries()}, id="countries"),
+        pytest.param(lookups._OWN_STATE_SPELLINGS, lambda: _iso_states(), id="states"),
+    ],
+)
+def test_own_spellings_are_only_those_iso_lacks(table: dict[str, str],
+                                               iso: Callable[[], dict[str, str]]) -> None:
+    assert sorted(name for name in table if lookups.fold(name) in iso()) == []
+
+
+def _iso_countries() -> dict[str, str]:
+    """The country lookup without our own spellings."""
+    own = {lookups.fold(name) for name in lookups._OWN_COUNTRY_SPELLINGS}
+    return {key: code for key, code in lookups._countries().items() if key not in own}
+
+
+def _iso_states() -> dict[str, str]:
+    """The state lookup without our own spellings."""
+    own = {lookups.fold(name) for name in lookups._OWN_STATE_SPELLINGS}
+    return {key: code for key, code in lookups._states().items() if key not in own}
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        pytest.param("Österreich", "at", id="the German name of Austria comes from the translations"),
+        pytest.param("Osterreich", "at", id="a translated name typed without its accent is found"),
+        pytest.param("Belgique", "be", id="the French name of Belgium is found"),
+        pytest.param("Suomi", "fi", id="the Finnish name of Finland is found"),
+        pytest.param("Ελλάδα", "gr", id="a name in Greek script is found"),
+        pytest.param("日本", "jp", id="a name in Japanese script is found"),
+        pytest.param("Czech Republic", "cz", id="an ISO official name is found"),
+        pytest.param("Vietnam", "vn", id="an ISO common name is found"),
+    ],
+)
+def test_country_names_come_from_iso_and_its_translations(raw: str, code: str) -> None:
+    assert lookups.country_code(raw) == code
+
+
+def test_a_name_two_languages_give_to_different_countries_decides_nothing() -> None:
+    translated = lookups._translated_countries()
+    assert translated  # the translations ship with pycountry and were read
+    assert "litwiya" not in translated  # Lithuania in one language, Latvia in another
+    assert lookups.country_code("Litwiya") is None
+
+
+def test_english_names_win_over_translations() -> None:
+    assert lookups.country_code("Mexico") == "mx"  # one translation calls Malaysia so
+    assert lookups.country_code("Samoa") == "ws"  # one calls American Samoa so
 
 
 @pytest.mark.parametrize(
@@ -82,6 +142,10 @@ def test_every_country_name_leads_back_to_its_code() -> None:
         pytest.param("Puerto Rico", "pr", id="a territory has its USPS code"),
         pytest.param("Québec", "qc", id="a Canadian province with an accent is found"),
         pytest.param("Nouvelle-Écosse", "ns", id="a French province name is found"),
+        pytest.param("Colombie-Britannique", "bc", id="a French province name comes from the translations"),
+        pytest.param("Île-du-Prince-Édouard", "pe", id="a French name matches despite its punctuation"),
+        pytest.param("Newfoundland", "nl", id="an own spelling is found"),
+        pytest.param("Armed Forces Europe", "ae", id="a USPS military state is found"),
         pytest.param("Bavaria", None, id="a region outside the US and Canada is not in the table"),
         pytest.param("CA", None, id="a code is not a name"),
     ],
@@ -90,11 +154,51 @@ def test_state_code(raw: str, code: str | None) -> None:
     assert lookups.state_code(raw) == code
 
 
+@pytest.mark.parametrize("country", lookups._STATE_COUNTRIES)
+def test_every_iso_subdivision_leads_to_its_code(country: str) -> None:
+    subdivisions = list(pycountry.subdivisions.get(country_code=country))  # pycountry's own reading
+    assert subdivisions
+    assert all(lookups.state_code(s.name) == s.code.removeprefix(f"{country}-").lower() for s in subdivisions)
+
+
+def test_every_own_state_spelling_leads_to_its_code() -> None:
+    assert all(lookups.state_code(name) == code for name, code in lookups._OWN_STATE_SPELLINGS.items())
+
+
 @pytest.mark.parametrize(
-    "table", [lookups._US_STATES, lookups._CA_PROVINCES], ids=["US states", "Canadian provinces"]
+    ("raw", "code"),
+    [
+        pytest.param("usd", "USD", id="a lower-case code is upper-cased"),
+        pytest.param(" EUR ", "EUR", id="a code with spaces is trimmed"),
+        pytest.param("CHF", "CHF", id="an ISO 4217 code passes"),
+        pytest.param("XYZ", None, id="three letters that are no ISO 4217 code are not a currency"),
+        pytest.param("HRK", None, id="a withdrawn code is not a currency"),
+        pytest.param("DOLLARS", None, id="a word is not a currency"),
+    ],
 )
-def test_every_state_name_leads_back_to_its_code(table: dict[str, str]) -> None:
-    assert all(lookups.state_code(name) == code for name, code in table.items())
+def test_currency_code(raw: str, code: str | None) -> None:
+    assert lookups.currency_code(raw) == code
+
+
+def test_the_currencies_and_languages_are_those_pycountry_reads() -> None:
+    assert lookups._currencies() == {currency.alpha_3 for currency in pycountry.currencies}
+    assert lookups._languages() == {
+        language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")
+    }
+    assert len(lookups._languages()) == 184
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        pytest.param("de", "de", id="an ISO 639-1 code passes"),
+        pytest.param("EN", "en", id="an upper-case code is lower-cased"),
+        pytest.param("xx", None, id="two letters that are no ISO 639-1 code are not a language"),
+        pytest.param("eng", None, id="a three-letter ISO 639-3 code is not ISO 639-1"),
+    ],
+)
+def test_language_code(raw: str, code: str | None) -> None:
+    assert lookups.language_code(raw) == code
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,11 @@ def test_state(raw: str, expected: str | None) -> None:
         pytest.param("DE", "de", id="an upper-case code is lower-cased"),
         pytest.param(" gb ", "gb", id="a code with spaces is trimmed"),
         pytest.param("Narnia", None, id="an unknown country is dropped"),
+        pytest.param("Frankreich", "fr", id="a German name of France is fr"),
+        pytest.param("Allemagne", "de", id="a French name of Germany is de"),
+        pytest.param("Estados Unidos", "us", id="a Spanish name of the United States is us"),
+        pytest.param("Royaume-Uni", "gb", id="a French name of the United Kingdom is gb"),
+        pytest.param("ZZ", None, id="an unassigned code is dropped"),
     ],
 )
 def test_country(raw: str, expected: str | None) -> None:
@@ -217,6 +222,9 @@ def test_lower_trim(raw: str, expected: str | None) -> None:
         pytest.param("eng", None, id="a three-letter code is not ISO-639-1"),
         pytest.param("english", None, id="a language name is rejected"),
         pytest.param("en-", None, id="a dangling separator is rejected"),
+        pytest.param("xx", None, id="two letters that are no ISO-639-1 code are rejected"),
+        pytest.param("zz-US", None, id="a tag headed by no ISO-639-1 code is rejected"),
+        pytest.param("pt_BR", "pt", id="an underscore tag keeps its ISO-639-1 head"),
     ],
 )
 def test_language(raw: str, expected: str | None) -> None:
@@ -231,6 +239,9 @@ def test_language(raw: str, expected: str | None) -> None:
         pytest.param("US", None, id="two letters are rejected"),
         pytest.param("US$", None, id="a symbol is rejected"),
         pytest.param("ÉUR", None, id="non-ASCII letters are rejected"),
+        pytest.param("XYZ", None, id="three letters that are no ISO-4217 code are rejected"),
+        pytest.param("abc", None, id="a lower-case non-code is rejected"),
+        pytest.param("chf", "CHF", id="any ISO-4217 code passes upper-cased"),
     ],
 )
 def test_currency(raw: str, expected: str | None) -> None:
