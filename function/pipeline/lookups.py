@@ -102,6 +102,8 @@ def state_code(value: str) -> str | None:
 def country_code(value: str) -> str | None:
     """A country name (English or translated), alpha-3 or alpha-2 code as the lower-case alpha-2 code."""
     key = fold(value)
+    if not key:  # nothing to look up: not worth reading the translations for
+        return None
     return _countries().get(key) or _translated_countries().get(key)
 
 

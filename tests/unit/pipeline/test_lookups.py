@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pycountry
 import pytest
 
 from function.pipeline import lookups
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
@@ -220,3 +226,19 @@ def test_language_code(raw: str, code: str | None) -> None:
 )
 def test_gender_code(raw: str, code: str | None) -> None:
     assert lookups.gender_code(raw) == code
+
+
+def test_the_iso_data_is_read_on_first_use_not_at_import() -> None:
+    script = (
+        "import json, sys\n"
+        "from function import app  # the whole gateway, as a cold start imports it\n"
+        "from function.pipeline import lookups\n"
+        "loaded = lambda: [f.__name__ for f in (lookups._countries, lookups._translated_countries,\n"
+        "    lookups._states, lookups._currencies, lookups._languages) if f.cache_info().currsize]\n"
+        "at_import = loaded()\n"
+        "lookups.country_code('...'); lookups.country_code('US'); lookups.currency_code('usd')\n"
+        "print(json.dumps([at_import, loaded(), 'pycountry' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert json.loads(done.stdout) == [[], ["_countries", "_currencies"], False]
