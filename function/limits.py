@@ -58,9 +58,10 @@ FIELD_CHARS: dict[str, int] = {
 HASHED_VALUES = 20
 # Ours: items of the other list fields, by Pinterest key.
 FIELD_ITEMS: dict[str, int] = {"contents": 500, "content_ids": 500}
-# Characters of a text in one `contents` item, by key. Pinterest: item_brand_id, added in API 5.28
-# (pinterest/api-description v5/changelog-5.23-to-5.28.md), a string of at most 64 characters.
-CONTENT_CHARS: dict[str, int] = {"item_brand_id": 64}
+# Characters of a text in the items of a list field, by Pinterest key, then item key. Pinterest:
+# contents[].item_brand_id, added in API 5.28 (pinterest/api-description
+# v5/changelog-5.23-to-5.28.md), a string of at most 64 characters.
+ITEM_CHARS: dict[str, dict[str, int]] = {"contents": {"item_brand_id": 64}}
 
 
 def is_ad_account_id(value: str) -> bool:

@@ -134,8 +134,11 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
         except ValueError:
             continue
         if value is not None:
+            where = source.dotted if type(source) is EventPath else row.key
             if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
-                _refuse_over_limit(row, value, source.dotted if type(source) is EventPath else row.key)
+                _refuse_over_limit(row, value, where)
+            if row.max_item_chars:
+                _refuse_long_item_texts(row, value, where)
             return value
     return None
 
@@ -147,6 +150,8 @@ def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
     value = _clean(row, raw, region)
     if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
         _refuse_over_limit(row, value, where)
+    if row.max_item_chars and value is not None:
+        _refuse_long_item_texts(row, value, where)
     return value
 
 
@@ -160,6 +165,15 @@ def _refuse_over_limit(row: Field, value: str | list[Any], where: str) -> NoRetu
     if type(value) is str:
         raise _over_limit(where, len(value), row.max_chars, "characters", row.key)
     raise _over_limit(where, len(value), row.max_items or 0, "items", row.key)
+
+
+def _refuse_long_item_texts(row: Field, value: list[dict[str, Any]], where: str) -> None:
+    """A 400 for a text over its limit inside one of the list's objects (contents[].item_brand_id)."""
+    for index, item in enumerate(value):
+        for key, limit in row.max_item_chars.items():
+            text = item.get(key)
+            if type(text) is str and len(text) > limit:
+                raise _over_limit(f"{where}[{index}].{key}", len(text), limit, "characters")
 
 
 def _over_limit(where: str, size: int, limit: int, unit: str, key: str = "") -> BadRequest:

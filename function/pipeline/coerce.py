@@ -178,18 +178,6 @@ def text_then(normalizer: Callable[[str], str | None]) -> Callable[[Any], str | 
     return typed
 
 
-def text_of_at_most(max_chars: int) -> Callable[[Any], str | None]:
-    """A plain string within a length Pinterest sets for it; longer is refused, never cut."""
-
-    def typed(value: Any) -> str | None:
-        raw = to_text(value)
-        if raw is not None and len(raw) > max_chars:
-            raise ValueError(f"must be at most {max_chars} characters")
-        return raw
-
-    return typed
-
-
 def unix_seconds(value: Any) -> int | None:
     """event_time in whole seconds; millisecond timestamps are detected and converted."""
     if is_empty(value):

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from function import limits
 from function.pipeline import coerce
 from function.pipeline.paths import EventPath
 
@@ -45,7 +44,7 @@ _CONTENTS: tuple[tuple[str, tuple[str, ...], Callable[[Any], Any]], ...] = (
     ("item_name", ("item_name",), coerce.to_text),
     ("item_brand", ("item_brand",), coerce.to_text),
     # GA4 items have no brand id: item_brand_id is an item key of ours, named as Pinterest's (API 5.28).
-    ("item_brand_id", ("item_brand_id",), coerce.text_of_at_most(limits.CONTENT_CHARS["item_brand_id"])),
+    ("item_brand_id", ("item_brand_id",), coerce.to_text),
     ("item_category", ("item_category",), coerce.to_text),
 )
 # GA4 item attributes offered when the event has exactly one item → their derived names.

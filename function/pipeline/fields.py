@@ -41,12 +41,14 @@ class Field:
     override: EventPath = field(init=False)
     max_chars: int = field(init=False)  # of a text value
     max_items: int | None = field(init=False)  # of a list value
+    max_item_chars: dict[str, int] = field(init=False)  # of a text in its objects, by their key
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "override", EventPath(OVERRIDE_PREFIX[self.section] + self.key))
         object.__setattr__(self, "max_chars", limits.FIELD_CHARS.get(self.key, limits.TEXT_CHARS))
         object.__setattr__(self, "max_items",
                            limits.HASHED_VALUES if self.hashed else limits.FIELD_ITEMS.get(self.key))
+        object.__setattr__(self, "max_item_chars", limits.ITEM_CHARS.get(self.key, {}))
 
 
 def _row(key: str, section: Section, sources: tuple[str | Derived, ...],

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from function.errors import BadRequest
 from function.pipeline import derive
 from function.pipeline.build import Context, build_event
 from function.pipeline.options import Options
@@ -53,11 +54,25 @@ def test_item_brand_id_is_derived_from_ga4_items() -> None:
     assert contents == [{"id": "A1", "item_brand_id": BRAND_ID, "quantity": 1}]
 
 
-def test_item_brand_id_of_64_characters_is_kept_and_65_refused_naming_the_index() -> None:
-    kept = derive.pinterest_contents([{"item_brand_id": "b" * 64}])
-    assert kept == [{"item_brand_id": "b" * 64, "quantity": 1}]
-    with pytest.raises(ValueError, match=r"^\[0\]\.item_brand_id must be at most 64 characters$"):
-        derive.pinterest_contents([{"item_brand_id": "b" * 65}])
+@pytest.mark.parametrize(
+    ("event", "where"),
+    [
+        pytest.param({"pinterest": {"custom_data": {"contents": [{"id": "A1"},
+                                                                 {"item_brand_id": "b" * 65}]}}},
+                     r"pinterest\.custom_data\.contents\[1\]\.item_brand_id", id="in an override"),
+        pytest.param({"items": [{"item_id": "A1"}, {"item_brand_id": "b" * 65}]},
+                     r"contents\[1\]\.item_brand_id", id="in a GA4 item"),
+    ],
+)
+def test_item_brand_id_over_64_characters_is_a_400_naming_it_and_the_limit(event: dict[str, Any],
+                                                                            where: str) -> None:
+    with pytest.raises(BadRequest, match=rf"^{where} holds 65 characters; at most 64 are accepted$"):
+        _build({"event_name": "purchase", **event})
+
+
+def test_item_brand_id_of_64_characters_is_sent() -> None:
+    payload = _build({"event_name": "purchase", "items": [{"item_id": "A1", "item_brand_id": "b" * 64}]})
+    assert payload["custom_data"]["contents"][0]["item_brand_id"] == "b" * 64
 
 
 def test_the_spec_used_by_the_tests_follows_5_28_for_item_brand_id() -> None:
