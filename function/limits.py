@@ -60,7 +60,7 @@ HASHED_VALUES = 20
 FIELD_ITEMS: dict[str, int] = {"contents": 500, "content_ids": 500}
 # Characters of a text in the items of a list field, by Pinterest key, then item key. Pinterest:
 # contents[].item_brand_id, added in API 5.28 (pinterest/api-description
-# v5/changelog-5.23-to-5.28.md), a string of at most 64 characters.
+# v5/changelog-5.23-to-5.28.md names the property; its 64-character bound is the 5.28 reference's).
 ITEM_CHARS: dict[str, dict[str, int]] = {"contents": {"item_brand_id": 64}}
 
 

@@ -17,8 +17,9 @@ EVENTS_PATH = "/ad_accounts/{ad_account_id}/events"
 # What Pinterest's API 5.28 adds to the events body, which our 5.23 copy lacks. The one schema
 # change is a new contents[] key (pinterest/api-description, v5/changelog-5.23-to-5.28.md,
 # "Conversion Events": "added the new optional request property
-# data/items/custom_data/contents/items/item_brand_id"), a string of at most 64 characters. The
-# 7 event names 5.28 makes first-class need nothing here: the 5.23 event_name is any string.
+# data/items/custom_data/contents/items/item_brand_id"), a string of at most 64 characters (the
+# bound is the 5.28 reference's; the changelog lists properties, not bounds). The 7 event names
+# 5.28 makes first-class need nothing here: the 5.23 event_name is any string.
 CONTENT_PROPERTIES_5_28: dict[str, Any] = {"item_brand_id": {"type": "string", "maxLength": 64}}
 
 

@@ -229,7 +229,7 @@ USER_DATA_FIELDS: dict[str, Check] = {
 
 # ConversionEvents.data[].custom_data.contents[] (v5 OpenAPI description; additionalProperties false).
 # item_brand_id is new in API 5.28 (pinterest/api-description v5/changelog-5.23-to-5.28.md,
-# "Conversion Events"): a string of at most 64 characters.
+# "Conversion Events", names it): a string of at most 64 characters (the 5.28 reference).
 CONTENT_FIELDS: dict[str, Check] = {
     "id": _string,
     "item_brand": _string,
