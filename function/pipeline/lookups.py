@@ -199,7 +199,8 @@ def _data_dir() -> Path:
 def _records(standard: str) -> list[dict[str, str]]:
     """The records of one ISO standard as pycountry keeps them (databases/iso<standard>.json)."""
     with (_data_dir() / "databases" / f"iso{standard}.json").open(encoding="utf-8") as file:
-        return json.load(file)[standard]
+        records: list[dict[str, str]] = json.load(file)[standard]
+    return records
 
 
 def _names(record: dict[str, str], fields: tuple[str, ...]) -> Iterator[str]:

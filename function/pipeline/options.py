@@ -42,7 +42,7 @@ def _event_map(value: Any) -> dict[str, str]:
         raise ValueError("must be an object of GA4 name to Pinterest name")
     if len(value) > limits.EVENT_MAP_ENTRIES:
         raise ValueError(f"holds {len(value)} entries; at most {limits.EVENT_MAP_ENTRIES} are accepted")
-    found = {str(k): coerce.to_text(v) for k, v in value.items() if not coerce.is_empty(v)}
+    found = {str(k): text for k, v in value.items() if (text := coerce.to_text(v)) is not None}
     longest = max((len(name) for pair in found.items() for name in pair if name), default=0)
     if longest > limits.EVENT_MAP_NAME_CHARS:
         raise ValueError(f"holds a name of {longest} characters; "
