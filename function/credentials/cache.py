@@ -51,18 +51,19 @@ class _Flight(Generic[T]):
 
     name: str
     done: threading.Event = field(default_factory=threading.Event)
-    value: T | None = None
+    entry: _Entry[T] | None = None
     error: BaseException | None = None
 
     def outcome(self, wait_s: float) -> T:
         """The value read, else the read's error (SecretUnreachable when it outlasts `wait_s`)."""
         if not self.done.wait(wait_s):
             raise SecretUnreachable(f"{self.name}: Secret Manager did not answer within {wait_s:g} s")
+        if self.entry is not None:
+            return self.entry.value
         if isinstance(self.error, SecretError):
             raise _copy(self.error)
-        if self.error is not None:
-            raise self.error
-        return self.value  # type: ignore[return-value]
+        assert self.error is not None  # done without a value: the read raised
+        raise self.error
 
 
 class SecretCache(Generic[T]):
@@ -164,10 +165,11 @@ class SecretCache(Generic[T]):
             flight.error = exc
         else:
             with self._lock:
-                self._entries[name] = _Entry(value, self._clock())
+                entry = _Entry(value, self._clock())
+                self._entries[name] = entry
                 self._failures.pop(name, None)
                 self._warned.pop(name, None)
-            flight.value = value
+            flight.entry = entry
         finally:
             with self._lock:
                 self._flights.pop(name, None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from function.credentials.secret_manager import SecretError
 from function.errors import ServiceUnavailable, Unauthorized
+from function.logs.console import Headers
 
 # A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
 # since HTTP clients do not agree on how other characters travel in a header.
@@ -30,20 +31,20 @@ class NotConfigured(ServiceUnavailable):
 class CallerCheck(Protocol):
     """Raises a GatewayError (401, 503) unless the request may be served."""
 
-    def check(self, headers: Mapping[str, str]) -> None: ...
+    def check(self, headers: Headers) -> None: ...
 
 
 class PlatformChecked:
     """GATEWAY_AUTH=iam (Cloud Run verified the caller's Google ID token) or none (nobody checks)."""
 
-    def check(self, headers: Mapping[str, str]) -> None:
+    def check(self, headers: Headers) -> None:
         return None
 
 
 class Unconfigured:
     """GATEWAY_AUTH=keys without any key: every request is refused, naming the settings."""
 
-    def check(self, headers: Mapping[str, str]) -> None:
+    def check(self, headers: Headers) -> None:
         raise NotConfigured(UNCONFIGURED)
 
 
@@ -56,7 +57,7 @@ class ApiKeys:
     def __repr__(self) -> str:
         return "ApiKeys(<hidden>)"
 
-    def check(self, headers: Mapping[str, str]) -> None:
+    def check(self, headers: Headers) -> None:
         presented = presented_key(headers)
         if not presented:
             raise Unauthorized(REJECTION)
@@ -83,7 +84,7 @@ def api_keys(candidates: list[str]) -> tuple[str, ...]:
     return keys
 
 
-def presented_key(headers: Mapping[str, str]) -> str:
+def presented_key(headers: Headers) -> str:
     """The bearer credential, else the X-Api-Key header; '' when neither is given.
 
     Only ASCII whitespace is trimmed: a no-break space is part of what the caller sent.

@@ -103,7 +103,7 @@ class SecretManager:
                                                     timeout=self._attempt_timeout_s)
         except Exception as exc:
             raise _translate(exc, name) from None
-        data = response.payload.data
+        data: bytes = response.payload.data
         if "data_crc32c" in response.payload and google_crc32c.value(data) != response.payload.data_crc32c:
             raise SecretCorrupt(f"{name}: the payload does not match its CRC32C checksum")
         try:

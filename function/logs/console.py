@@ -6,9 +6,8 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 # Cloud Logging's special keys in structured logs (cloud.google.com/logging/docs/structured-logging).
 SEVERITY = "severity"
@@ -23,15 +22,21 @@ _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/([0-9]+))?")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 
-def trace_from_headers(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+class Headers(Protocol):
+    """A request's headers as werkzeug keeps them: one value per name, whatever the name's case."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
+def trace_from_headers(headers: Headers) -> tuple[str | None, str | None]:
     """(trace id, span id) from X-Cloud-Trace-Context, traceparent or trace-id headers."""
-    cloud = _CLOUD_TRACE.match(headers.get("X-Cloud-Trace-Context", "") or "")
+    cloud = _CLOUD_TRACE.match(headers.get("X-Cloud-Trace-Context") or "")
     if cloud:
         return cloud.group(1).lower(), cloud.group(2)
-    parent = _TRACEPARENT.match((headers.get("traceparent", "") or "").strip().lower())
+    parent = _TRACEPARENT.match((headers.get("traceparent") or "").strip().lower())
     if parent:
         return parent.group(1), parent.group(2)
-    plain = (headers.get("trace-id", "") or "").strip()
+    plain = (headers.get("trace-id") or "").strip()
     return (plain[:64], None) if re.fullmatch(r"[0-9A-Za-z-]{1,64}", plain) else (None, None)
 
 

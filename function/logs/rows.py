@@ -121,7 +121,8 @@ def _json_object(value: Any) -> dict[str, Any] | None:
     """Pinterest's answer as a JSON object (anything else is wrapped), scrubbed."""
     if value is None:
         return None
-    return scrub_json(dict(value) if isinstance(value, Mapping) else {"value": value})
+    scrubbed: dict[str, Any] = scrub_json(dict(value) if isinstance(value, Mapping) else {"value": value})
+    return scrubbed
 
 
 def _text(value: str | None) -> str | None:

@@ -95,7 +95,7 @@ class SqliteStore:
             connection.execute(_create_sql())
             connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_timestamp ON {TABLE} (timestamp)")
             connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_event_id ON {TABLE} (event_id)")
-            connection.isolation_level = ""  # `with connection:` commits each insert as one transaction
+            connection.isolation_level = "DEFERRED"  # `with connection:` makes each insert one transaction
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
