@@ -16,7 +16,7 @@ from function.credentials.tokens import TokenProvider
 from function.delivery import retry
 from function.delivery.pinterest import Answer, PinterestClient, PinterestUnavailable
 from function.logs.console import ConsoleLog
-from function.logs.journal import EventRecord, Journal
+from function.logs.journal import EventRecord, Journal, Outcome
 from function.logs.scrub import scrub, scrub_json
 
 # Shortest call worth trying when little of the deadline is left (seconds).
@@ -150,8 +150,8 @@ class Deliverer:
             stop=retry.stop_strategy(self._max_attempts, deadline, self._clock),
             wait=retry.wait_strategy(retry_after),
             retry=tenacity.retry_if_result(lambda attempt: attempt.retryable),
-            retry_error_callback=lambda state: state.outcome.result(),
-            before_sleep=lambda state: self._report(batch, mode, state.outcome.result(), final=False),
+            retry_error_callback=_last_attempt,
+            before_sleep=lambda state: self._report(batch, mode, _last_attempt(state), final=False),
             sleep=self._sleep,
             reraise=True,
         )
@@ -205,10 +205,17 @@ class Deliverer:
         self._journal.record(records)
 
 
+def _last_attempt(state: tenacity.RetryCallState) -> Attempt:
+    """What the last try returned; tenacity sets `outcome` before it calls these hooks."""
+    assert state.outcome is not None
+    attempt: Attempt = state.outcome.result()
+    return attempt
+
+
 def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
             final: bool) -> EventRecord:
     answer = attempt.answer
-    status = "delivered" if outcome.delivered else ("failed" if final else "retrying")
+    status: Outcome = "delivered" if outcome.delivered else ("failed" if final else "retrying")
     return EventRecord(
         outcome=status, event_id=item.payload.get("event_id"), event_name=item.payload.get("event_name"),
         payload=item.payload, reason=outcome.error, ad_account_id=batch.ad_account_id, test_mode=batch.test,

@@ -76,7 +76,8 @@ class PinterestClient:
         timeout = urllib3.Timeout(connect=self._connect_timeout, read=self._read_timeout, total=within_s)
         try:
             response = session.send(
-                self._prepare(ad_account_id, events, test, token), timeout=timeout,
+                # requests passes a urllib3 Timeout on as it is; its stubs know only floats and tuples.
+                self._prepare(ad_account_id, events, test, token), timeout=timeout,  # type: ignore[arg-type]
                 allow_redirects=False, proxies=session.proxies, verify=session.verify, stream=False,
                 cert=session.cert,
             )

@@ -133,7 +133,7 @@ def run(send: Sequence[tuple[Outgoing, int]], deliverer: Deliverer, *,
     for batch in batches([item for item, _ in send], EVENTS_PER_CALL):
         deadline = clock() + REPLAY_DEADLINE_S
         try:
-            attempt = deliverer.deliver(batch, MODE, lambda deadline=deadline: deadline)
+            attempt = deliverer.deliver(batch, MODE, _fixed(deadline))
         except TokenUnavailable as exc:
             results += [Replayed(_event_id(item), item.payload.get("event_name"), "failed",
                                  f"token unavailable: {exc}") for item in batch.items]
@@ -142,6 +142,11 @@ def run(send: Sequence[tuple[Outgoing, int]], deliverer: Deliverer, *,
             results.append(Replayed(_event_id(item), item.payload.get("event_name"),
                                     "delivered" if outcome.delivered else "failed", outcome.error))
     return results
+
+
+def _fixed(at: float) -> Callable[[], float]:
+    """A deadline that does not move: each batch gets its own."""
+    return lambda: at
 
 
 def _event_id(item: Outgoing) -> str:
