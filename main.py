@@ -10,7 +10,7 @@ import functions_framework
 
 from function.app import create_gateway
 from function.errors import ConfigError
-from function.pipeline import parse
+from function.limits import MAX_BODY_BYTES
 from function.web import front_door
 
 try:
@@ -19,8 +19,10 @@ except ConfigError as exc:
     # A clear one-line reason instead of a traceback; the platform shows it as the start-up failure.
     sys.exit(f"pinterest_capi cannot start: {exc}")
 
-if flask.has_app_context():  # functions-framework runs this module inside the Flask app it builds
-    front_door.install(flask.current_app._get_current_object(), limit=parse.MAX_BODY_BYTES,
+# functions-framework runs this module inside the Flask app it builds; the proxy passes every
+# attribute read and write of install() on to that app.
+if flask.has_app_context():
+    front_door.install(flask.current_app, limit=MAX_BODY_BYTES,
                        timeout_s=_gateway.settings.body_timeout_s)
 
 

@@ -151,7 +151,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         store = open_store(settings)
         if store is None:
             raise ConfigError("no log store: LOG_SQLITE_PATH is none and LOG_BIGQUERY_TABLE is unset")
-        return args.run(args, settings, store, now())
+        code: int = args.run(args, settings, store, now())
+        return code
     except (ConfigError, StoreUnavailable, ValueError) as exc:
         print(f"python -m function {args.command}: {exc}", file=sys.stderr)
         return _UNUSABLE

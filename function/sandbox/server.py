@@ -40,10 +40,12 @@ with the wrong method 405, both as {"code": ..., "message": ...}.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from function.sandbox.app import Reply, Request, SandboxApp
@@ -78,11 +80,11 @@ class _SandboxServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.app = app
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         """A client that disconnects is not an error worth a traceback."""
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

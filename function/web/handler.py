@@ -21,11 +21,10 @@ from function.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
-from function.limits import EVENTS_PER_CALL
+from function.limits import EVENTS_PER_CALL, MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
 from function.pipeline import options as request_options
-from function.pipeline import parse
 from function.pipeline.build import Context
 from function.pipeline.coerce import switch
 from function.pipeline.options import AccountAllowlist
@@ -122,7 +121,7 @@ class Gateway:
                 raise ServiceUnavailable("token unavailable") from None
             attempts.append(attempt)
             for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
-                status = "sent" if outcome.delivered else "failed"
+                status: Status = "sent" if outcome.delivered else "failed"
                 results[index_of[id(item)]] = _result(item, status, outcome.error)
         return attempts
 
@@ -167,6 +166,6 @@ def _read_body(request: flask.Request) -> bytes:
     mimetype = (request.mimetype or "").lower()
     if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
         raise UnsupportedMediaType("Content-Type must be application/json")
-    if (request.content_length or 0) > parse.MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body is larger than {parse.MAX_BODY_BYTES} bytes")
-    return request.stream.read(parse.MAX_BODY_BYTES + 1)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+    return request.stream.read(MAX_BODY_BYTES + 1)

@@ -76,7 +76,8 @@ def _call_summary(attempt: Attempt) -> dict[str, Any]:
         return summary
     summary["status_code"] = answer.status_code
     body = answer.body if isinstance(answer.body, dict) else {}
-    source = body.get("details") if isinstance(body.get("details"), dict) else body
+    details = body.get("details")
+    source = details if isinstance(details, dict) else body
     for key in ("num_events_received", "num_events_processed"):
         if isinstance(source.get(key), int):
             summary[key] = source[key]
