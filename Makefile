@@ -1,5 +1,5 @@
 # make dev: run the function locally against the bundled Pinterest sandbox.
-# make test: lint and run every test. Both set up .venv themselves.
+# make test: lint (ruff, and mypy on function/ and main.py) and run every test. Both set up .venv themselves.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,6 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Tools of tests/terraform, one venv each (python-hcl2 and checkov both install a module hcl2;
 # the provider stand-in pins its own protobuf and grpcio).
@@ -76,4 +77,4 @@ soak: $(STAMP)
 	$(PY) -m bench.soak --profile slow-sigterm
 
 clean:
-	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .venv-bench .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .venv-bench .local .pytest_cache .ruff_cache .mypy_cache
