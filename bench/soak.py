@@ -362,15 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         ("canary hits", dict(hits) or 0),
         ("run time", f"{time.monotonic() - started:.0f} s"),
     ]
-    width = max(len(name) for name, _ in table)
-    print("\n| Reconciliation | |\n| --- | --- |")
-    for name, value in table:
-        print(f"| {name.ljust(width)} | {value} |")
-    print()
-    for name, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    print(f"\nlogs and rows kept in {where.relative_to(ROOT)}")
-    return 0 if all(checks.values()) else 1
+    return _report("Reconciliation", table, checks, where)
 
 
 def post(port: int, events: list[dict]) -> tuple[int, list[dict]]:
@@ -464,8 +456,13 @@ def slow_sigterm() -> int:
         ("canary hits", dict(hits) or 0),
         ("run time", f"{time.monotonic() - started:.0f} s"),
     ]
+    return _report("Slow Pinterest + SIGTERM", table, checks, where)
+
+
+def _report(title: str, table: list[tuple[str, object]], checks: dict[str, bool], where: Path) -> int:
+    """Print a profile's table and checks; 0 when every check passed."""
     width = max(len(name) for name, _ in table)
-    print("\n| Slow Pinterest + SIGTERM | |\n| --- | --- |")
+    print(f"\n| {title} | |\n| --- | --- |")
     for name, value in table:
         print(f"| {name.ljust(width)} | {value} |")
     print()
