@@ -14,17 +14,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from function.app import build_deliverer, open_store, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
 from function.logs.console import ConsoleLog
-from function.logs.journal import ConsoleJournal, Journals, Outcome
+from function.logs.journal import ConsoleJournal, Journals
 from function.logs.query import LogQuery, parse_since
 from function.logs.sqlite import CHECKOUT
 from function.logs.store import LogStore, StoreUnavailable
+from function.outcomes import JOURNALED, Outcome
 from function.pipeline.options import AccountAllowlist
 from function.settings import Settings, variables
 
@@ -100,7 +101,7 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
     counts = Counter(result.result for result in results)
     print(", ".join(f"{count} {word}" for word, count in counts.items()) or "nothing to replay",
           file=sys.stderr)
-    return _FAILED if counts.get("failed") else 0
+    return _FAILED if counts.get(Outcome.FAILED) else 0
 
 
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:
@@ -127,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     logs = commands.add_parser("logs", help="recent rows of the log table (BigQuery or the SQLite file)")
     logs.add_argument("--since", default="1d", help="how far back: 30m, 1h, 2d, 1w (default 1d)")
     logs.add_argument("--event-id")
-    logs.add_argument("--outcome", choices=get_args(Outcome))
+    logs.add_argument("--outcome", choices=JOURNALED)
     logs.add_argument("--event-name", help="Pinterest event name, e.g. checkout")
     logs.add_argument("--limit", type=int, default=50)
     logs.add_argument("--json", action="store_true", help="one JSON row per line")

@@ -16,8 +16,9 @@ from function.credentials.tokens import TokenProvider
 from function.delivery import retry
 from function.delivery.pinterest import Answer, PinterestClient, PinterestUnavailable
 from function.logs.console import ConsoleLog
-from function.logs.journal import EventRecord, Journal, Outcome
+from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub, scrub_json
+from function.outcomes import Outcome
 
 # Shortest call worth trying when little of the deadline is left (seconds).
 _MIN_CALL_S = 0.2
@@ -215,7 +216,7 @@ def _last_attempt(state: tenacity.RetryCallState) -> Attempt:
 def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
             final: bool) -> EventRecord:
     answer = attempt.answer
-    status: Outcome = "delivered" if outcome.delivered else ("failed" if final else "retrying")
+    status = Outcome.DELIVERED if outcome.delivered else (Outcome.FAILED if final else Outcome.RETRYING)
     return EventRecord(
         outcome=status, event_id=item.payload.get("event_id"), event_name=item.payload.get("event_name"),
         payload=item.payload, reason=outcome.error, ad_account_id=batch.ad_account_id, test_mode=batch.test,

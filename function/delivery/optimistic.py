@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from function.delivery.deliverer import Batch, Deliverer, Outgoing
 from function.logs.journal import EventRecord, Journal
+from function.outcomes import Outcome
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 # 30 s: how long a lane keeps retrying one batch while the instance is healthy.
@@ -206,7 +207,7 @@ class BackgroundSender:
 
     def _drop(self, batch: Batch, reason: str) -> None:
         self._journal.record([
-            EventRecord(outcome="dropped", event_id=item.payload.get("event_id"),
+            EventRecord(outcome=Outcome.DROPPED, event_id=item.payload.get("event_id"),
                         event_name=item.payload.get("event_name"), payload=item.payload, reason=reason,
                         ad_account_id=batch.ad_account_id, test_mode=batch.test, delivery="optimistic",
                         batch_id=batch.batch_id, batch_size=len(batch.items), trace_id=item.trace_id,

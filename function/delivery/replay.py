@@ -18,6 +18,7 @@ from function.errors import GatewayError
 from function.limits import EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
+from function.outcomes import Outcome
 from function.pipeline import validate
 from function.pipeline.options import AccountAllowlist
 
@@ -135,12 +136,12 @@ def run(send: Sequence[tuple[Outgoing, int]], deliverer: Deliverer, *,
         try:
             attempt = deliverer.deliver(batch, MODE, _fixed(deadline))
         except TokenUnavailable as exc:
-            results += [Replayed(_event_id(item), item.payload.get("event_name"), "failed",
+            results += [Replayed(_event_id(item), item.payload.get("event_name"), Outcome.FAILED,
                                  f"token unavailable: {exc}") for item in batch.items]
             continue
         for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
-            results.append(Replayed(_event_id(item), item.payload.get("event_name"),
-                                    "delivered" if outcome.delivered else "failed", outcome.error))
+            result = Outcome.DELIVERED if outcome.delivered else Outcome.FAILED
+            results.append(Replayed(_event_id(item), item.payload.get("event_name"), result, outcome.error))
     return results
 
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from function.logs.console import ConsoleLog
 from function.logs.payload import identifier, loggable
 from function.logs.scrub import scrub
-
-Outcome = Literal["delivered", "failed", "retrying", "skipped", "invalid", "dropped"]
-# Outcomes that end an event's story badly: always written, whatever LOG_CONSOLE says.
-FINAL_FAILURES: frozenset[str] = frozenset({"failed", "dropped"})
+from function.outcomes import FINAL_FAILURES, Outcome
 
 
 @dataclass(frozen=True)

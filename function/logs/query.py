@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from function.logs.schema import COLUMNS, TIMESTAMP_FORMAT
+from function.outcomes import FINAL_FAILURES, Outcome
 
 # Unit letter of a --since value → seconds it stands for.
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SINCE = re.compile(r"\s*(\d{1,6})\s*([smhdw])\s*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Outcomes whose event `replay` sends again.
-REPLAYABLE = ("failed", "dropped")
+# Outcomes whose event `replay` sends again, in a fixed order so the query text is stable.
+REPLAYABLE = tuple(outcome for outcome in Outcome if outcome in FINAL_FAILURES)
 
 
 @dataclass(frozen=True)

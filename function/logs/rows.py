@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from function.logs.journal import EventRecord
 from function.logs.schema import TIMESTAMP_FORMAT
 from function.logs.scrub import scrub, scrub_json
+from function.outcomes import WITH_ERROR_DETAIL, Outcome
 
 # Query parameters a logged URL keeps; anything else (a token, a key) is cut.
 _KEPT_QUERY = frozenset({"test"})
@@ -24,15 +25,13 @@ _KEPT_QUERY = frozenset({"test"})
 _MAX_TAG_NAME = 100
 # Outcome → the row's `message`, a one-line summary for people reading the table.
 _MESSAGES = {
-    "delivered": "Pinterest processed the event",
-    "failed": "Pinterest did not take the event; no more attempts",
-    "retrying": "Pinterest did not take the event; sending again",
-    "skipped": "not sent, on purpose",
-    "invalid": "not sent: it cannot become a valid Pinterest event",
-    "dropped": "not sent before the instance shut down",
+    Outcome.DELIVERED: "Pinterest processed the event",
+    Outcome.FAILED: "Pinterest did not take the event; no more attempts",
+    Outcome.RETRYING: "Pinterest did not take the event; sending again",
+    Outcome.SKIPPED: "not sent, on purpose",
+    Outcome.INVALID: "not sent: it cannot become a valid Pinterest event",
+    Outcome.DROPPED: "not sent before the instance shut down",
 }
-# Outcomes whose `reason` is a failure category and whose `error` holds the scrubbed detail.
-_WITH_ERROR_DETAIL = frozenset({"failed", "retrying", "dropped"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class InstanceFacts:
 
 def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[str, Any]:
     """The row for one record, written at `now` (an aware UTC datetime)."""
-    failure = record.outcome in _WITH_ERROR_DETAIL
+    failure = record.outcome in WITH_ERROR_DETAIL
     return {
         "timestamp": now.strftime(TIMESTAMP_FORMAT),
         "type": _type(record),
@@ -106,7 +105,7 @@ def _type(record: EventRecord) -> str:
 
 def _failure_reason(record: EventRecord) -> str:
     """A short category to group failures by; the full text is in `error`."""
-    if record.outcome == "dropped":
+    if record.outcome == Outcome.DROPPED:
         return "not sent"
     status = record.response_status_code
     if status is None:

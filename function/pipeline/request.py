@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from function import limits
 from function.errors import BadRequest, GatewayError
+from function.outcomes import Outcome
 from function.pipeline import options as request_options
 from function.pipeline import parse, validate
 from function.pipeline.build import Context, Skip, build_event
@@ -29,7 +30,7 @@ class Refused:
     """An event that is not sent: skipped on purpose, or invalid (with the HTTP status why)."""
 
     index: int
-    status: Literal["skipped", "invalid"]
+    status: Literal[Outcome.SKIPPED, Outcome.INVALID]
     reason: str
     http_status: int = 200
     ga4_event_name: str | None = None
@@ -60,9 +61,9 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
             total += validate.event_size(payload)
             found.append(Built(index, payload, opts, ga4_name))
         except Skip as skip:
-            found.append(Refused(index, "skipped", skip.reason, ga4_event_name=ga4_name))
+            found.append(Refused(index, Outcome.SKIPPED, skip.reason, ga4_event_name=ga4_name))
         except GatewayError as exc:
-            found.append(Refused(index, "invalid", where + str(exc), exc.status, ga4_name))
+            found.append(Refused(index, Outcome.INVALID, where + str(exc), exc.status, ga4_name))
         if total > limits.MAX_REQUEST_EVENT_BYTES:  # refused as soon as it is known: the rest is not built
             raise BadRequest(f"the events of this request come to more bytes than the "
                              f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request "

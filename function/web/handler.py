@@ -24,13 +24,14 @@ from function.errors import (
 from function.limits import EVENTS_PER_CALL, MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
+from function.outcomes import Outcome
 from function.pipeline import options as request_options
 from function.pipeline.build import Context
 from function.pipeline.coerce import switch
 from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
-from function.web.results import EventResult, Status, refused_status, summarize
+from function.web.results import EventResult, refused_status, summarize
 
 _JSON_TYPES = ("application/json",)
 HEALTH_PATH = "/healthz"
@@ -100,7 +101,7 @@ class Gateway:
         if optimistic:
             if self._background.submit([item for _, item in optimistic]):
                 for index, item in optimistic:
-                    results[index] = _result(item, "queued")
+                    results[index] = _result(item, Outcome.QUEUED)
             elif self._background.closing:
                 raise ServiceUnavailable("the instance is shutting down; send again")
             else:
@@ -121,7 +122,7 @@ class Gateway:
                 raise ServiceUnavailable("token unavailable") from None
             attempts.append(attempt)
             for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
-                status: Status = "sent" if outcome.delivered else "failed"
+                status = Outcome.DELIVERED if outcome.delivered else Outcome.FAILED
                 results[index_of[id(item)]] = _result(item, status, outcome.error)
         return attempts
 
@@ -155,7 +156,7 @@ class Gateway:
         )
 
 
-def _result(item: Outgoing, status: Status, error: str | None = None) -> EventResult:
+def _result(item: Outgoing, status: Outcome, error: str | None = None) -> EventResult:
     return EventResult(item.payload["event_id"], item.payload["event_name"], status, error)
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from function.delivery.deliverer import Attempt
+from function.outcomes import TAKEN, Outcome, caller_word
 
-Status = Literal["sent", "queued", "skipped", "failed", "invalid"]
-_OK: frozenset[str] = frozenset({"sent", "queued", "skipped"})
+# The answer's word when some events were taken and some not; an answer's word, not an outcome.
+_PARTIAL = "partial"
 
 
 def refused_status(http_status: int) -> str:
     """A request refused whole: 'failed' when the fault is ours or upstream, else 'invalid'."""
-    return "failed" if http_status >= 500 else "invalid"
+    return caller_word(Outcome.FAILED if http_status >= 500 else Outcome.INVALID)
 
 
 @dataclass(frozen=True)
@@ -23,36 +24,36 @@ class EventResult:
 
     event_id: str | None
     event_name: str | None
-    status: Status
+    status: Outcome
     error: str | None = None
     http_status: int = 200
 
     def as_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
-                                 "status": self.status}
+                                 "status": caller_word(self.status)}
         if self.error:
-            entry["reason" if self.status == "skipped" else "error"] = self.error
+            entry["reason" if self.status == Outcome.SKIPPED else "error"] = self.error
         return entry
 
 
 def summarize(results: Sequence[EventResult], attempts: Sequence[Attempt]) -> tuple[dict[str, Any], int]:
     """200 all sent or skipped; 202 queued; 207 mixed; otherwise the invalid events' status or 502."""
     statuses = {r.status for r in results}
-    if statuses <= _OK:
-        if "sent" in statuses:
-            overall, code = "sent", 200
-        elif "queued" in statuses:
-            overall, code = "queued", 202
+    if statuses <= TAKEN:
+        if Outcome.DELIVERED in statuses:
+            overall, code = caller_word(Outcome.DELIVERED), 200
+        elif Outcome.QUEUED in statuses:
+            overall, code = caller_word(Outcome.QUEUED), 202
         else:
-            overall, code = "skipped", 200
-    elif statuses & _OK:
-        overall, code = "partial", 207
-    elif statuses == {"invalid"}:
-        overall, code = "invalid", results[0].http_status
+            overall, code = caller_word(Outcome.SKIPPED), 200
+    elif statuses & TAKEN:
+        overall, code = _PARTIAL, 207
+    elif statuses == {Outcome.INVALID}:
+        overall, code = caller_word(Outcome.INVALID), results[0].http_status
     else:
-        overall, code = "failed", 502
+        overall, code = caller_word(Outcome.FAILED), 502
     body: dict[str, Any] = {"status": overall, "events": [r.as_json() for r in results]}
-    if overall == "skipped" and results[0].error:
+    if overall == caller_word(Outcome.SKIPPED) and results[0].error:
         body["reason"] = results[0].error
     if attempts:
         body["pinterest"] = _pinterest_summary(attempts)

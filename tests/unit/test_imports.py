@@ -1,7 +1,8 @@
 """The arrows of ARCHITECTURE.md, checked by importing each wing in a fresh interpreter.
 
-The data path loads nothing of ours but errors and limits, no SQLite or Google client, and reads
-no file; delivery, credentials and logs never load settings, app or web (they take plain values).
+The data path loads nothing of ours but errors, limits and outcomes (the shared vocabularies), no
+SQLite or Google client, and reads no file; delivery, credentials and logs never load settings, app
+or web (they take plain values).
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def imported(names: list[str]) -> dict[str, list[str]]:
     return json.loads(found.stdout)
 
 
-def test_importing_the_pipeline_loads_nothing_but_the_pipeline_errors_and_limits() -> None:
+def test_importing_the_pipeline_loads_nothing_but_the_pipeline_errors_limits_and_outcomes() -> None:
     loaded = imported(modules("pipeline"))
     ours = [name for name in loaded["modules"] if name == "function" or name.startswith("function.")]
     assert [name for name in ours if not name.startswith("function.pipeline")] == \
-        ["function", "function.errors", "function.limits"]
+        ["function", "function.errors", "function.limits", "function.outcomes"]
     assert not [name for name in loaded["modules"] if name in ("sqlite3", "requests", "flask")
                 or name.startswith(("google", "_sqlite3"))]
     assert [path for path in loaded["opened"]

@@ -6,11 +6,17 @@ import pytest
 
 from function.delivery.deliverer import Attempt, EventOutcome
 from function.delivery.pinterest import Answer
-from function.web.results import EventResult, Status, refused_status, summarize
+from function.outcomes import Outcome
+from function.web.results import EventResult, refused_status, summarize
 
 
-def result(status: Status, error: str | None = None, http_status: int = 200) -> EventResult:
+def result(status: Outcome, error: str | None = None, http_status: int = 200) -> EventResult:
     return EventResult("e-1", "checkout", status, error, http_status)
+
+
+# The caller's word → the outcome it reports: the answer says `sent` for delivered.
+WORDS = {"sent": Outcome.DELIVERED, "queued": Outcome.QUEUED, "skipped": Outcome.SKIPPED,
+         "failed": Outcome.FAILED, "invalid": Outcome.INVALID}
 
 
 @pytest.mark.parametrize(
@@ -26,20 +32,20 @@ def result(status: Status, error: str | None = None, http_status: int = 200) -> 
         pytest.param(["failed", "invalid"], "failed", 502, id="failed and invalid, none sent: 502"),
     ],
 )
-def test_the_statuses_fold_into_the_readme_status(statuses: list[Status], overall: str, code: int) -> None:
-    body, status = summarize([result(s) for s in statuses], [])
+def test_the_statuses_fold_into_the_readme_status(statuses: list[str], overall: str, code: int) -> None:
+    body, status = summarize([result(WORDS[s]) for s in statuses], [])
     assert (body["status"], status) == (overall, code)
     assert [event["status"] for event in body["events"]] == statuses
 
 
 def test_only_invalid_events_answer_with_the_status_of_the_first() -> None:
-    body, status = summarize([result("invalid", "bad", 422), result("invalid", "worse", 400)], [])
+    body, status = summarize([result(Outcome.INVALID, "bad", 422), result(Outcome.INVALID, "worse", 400)], [])
     assert (body["status"], status) == ("invalid", 422)
     assert [event["error"] for event in body["events"]] == ["bad", "worse"]
 
 
 def test_a_skipped_answer_says_why_and_a_skipped_event_gives_a_reason_not_an_error() -> None:
-    body, status = summarize([result("skipped", "consent")], [])
+    body, status = summarize([result(Outcome.SKIPPED, "consent")], [])
     assert status == 200
     assert body["reason"] == "consent"
     assert body["events"] == [{"event_id": "e-1", "event_name": "checkout", "status": "skipped",
@@ -51,10 +57,10 @@ def test_pinterest_s_counts_are_summarized_one_call_or_several() -> None:
     unreached = Attempt(2, [EventOutcome(False, "timed out")], None, "timed out", retryable=True)
     rejected = Attempt(1, [EventOutcome(False)], Answer(422, {"message": "Invalid", "details": {
         "num_events_received": 1, "num_events_processed": 0}}))
-    body, _ = summarize([result("sent")], [one])
+    body, _ = summarize([result(Outcome.DELIVERED)], [one])
     assert body["pinterest"] == {"attempts": 1, "status_code": 200, "num_events_received": 1,
                                  "num_events_processed": 1}
-    body, _ = summarize([result("failed"), result("failed")], [unreached, rejected])
+    body, _ = summarize([result(Outcome.FAILED), result(Outcome.FAILED)], [unreached, rejected])
     assert body["pinterest"] == {"status_code": 422, "calls": [
         {"attempts": 2, "status_code": None, "error": "timed out"},
         {"attempts": 1, "status_code": 422, "num_events_received": 1, "num_events_processed": 0,
@@ -63,7 +69,7 @@ def test_pinterest_s_counts_are_summarized_one_call_or_several() -> None:
 
 
 def test_no_call_no_pinterest_summary() -> None:
-    body, _ = summarize([result("invalid", "bad", 422)], [])
+    body, _ = summarize([result(Outcome.INVALID, "bad", 422)], [])
     assert "pinterest" not in body
 
 
