@@ -29,7 +29,7 @@ class NotConfigured(ServiceUnavailable):
 
 
 class CallerCheck(Protocol):
-    """Raises a GatewayError (401, 503) unless the request may be served."""
+    """Raises a GatewayError (401, 503) unless the request may be served; SecretError: keys unreadable."""
 
     def check(self, headers: Headers) -> None: ...
 
@@ -61,11 +61,7 @@ class ApiKeys:
         presented = presented_key(headers)
         if not presented:
             raise Unauthorized(REJECTION)
-        try:
-            keys = self._keys()
-        except SecretError:
-            raise ServiceUnavailable("caller API keys unavailable") from None
-        if not matches(presented, keys):
+        if not matches(presented, self._keys()):  # keys that cannot be read raise SecretError
             raise Unauthorized(REJECTION)
 
 

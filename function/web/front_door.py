@@ -25,7 +25,7 @@ import functions_framework
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from function.errors import BadRequest, GatewayError, RequestTimeout
-from function.web.results import refused_status
+from function.web import statuses
 
 _BODY = "pinterest_capi.body"  # the environ key holding the request's Body
 
@@ -221,18 +221,17 @@ def install(app: flask.Flask, *, limit: int, timeout_s: float) -> None:
     app.register_error_handler(InternalServerError, _crash)
 
 
-def _json(body: dict[str, str], status: int, headers: dict[str, str] | None = None) -> flask.Response:
-    return flask.Response(json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json",
-                          headers=headers)
+def _json(refusal: statuses.Refusal, headers: dict[str, str] | None = None) -> flask.Response:
+    return flask.Response(json.dumps(refusal.body, separators=(",", ":")), status=refusal.status,
+                          mimetype="application/json", headers={**refusal.headers, **(headers or {})})
 
 
 def _http_error(exc: HTTPException) -> flask.Response:
     """Paths functions-framework answers itself (/favicon.ico, /robots.txt) and Flask's own refusals."""
-    status = exc.code or 500
-    return _json({"status": refused_status(status), "error": (exc.name or "").lower()}, status)
+    return _json(statuses.refusal(exc))
 
 
 def _crash(exc: InternalServerError) -> flask.Response:
     """An unexpected exception: JSON, still marked as a crash for the platform's logs."""
     _, _, headers = functions_framework.crash_handler(exc)
-    return _json({"status": refused_status(500), "error": "internal error"}, 500, headers)
+    return _json(statuses.refusal(exc), headers)

@@ -1,4 +1,4 @@
-"""The HTTP layer: request in, JSON answer out; the one place errors become status codes."""
+"""The HTTP layer: request in, JSON answer out; refusals are answered as web/statuses.py says."""
 
 from __future__ import annotations
 
@@ -11,16 +11,9 @@ from typing import Any
 import flask
 
 from function.credentials.callers import CallerCheck
-from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Attempt, Deliverer, Outgoing, batches
 from function.delivery.optimistic import BackgroundSender
-from function.errors import (
-    GatewayError,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    UnsupportedMediaType,
-)
+from function.errors import MethodNotAllowed, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from function.limits import EVENTS_PER_CALL, MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
@@ -31,7 +24,8 @@ from function.pipeline.coerce import switch
 from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
-from function.web.results import EventResult, refused_status, summarize
+from function.web import statuses
+from function.web.results import EventResult, summarize
 
 _JSON_TYPES = ("application/json",)
 HEALTH_PATH = "/healthz"
@@ -70,11 +64,12 @@ class Gateway:
             self._callers.check(request.headers)  # first: nothing of a refused caller's request is read
             debug_header = switch(request.headers.get("X-Debug", "")) is True
             body, status = self._handle(request, trace_id, debug_header)
-        except GatewayError as exc:
-            body = {"status": refused_status(exc.status), "error": str(exc)}
-            status, headers = exc.status, exc.headers
+        except statuses.REFUSED as exc:
+            refusal = statuses.refusal(exc)
+            body, status, headers = refusal.body, refusal.status, dict(refusal.headers)
             if self._log.wanted(debug_header):
-                self._log.write("WARNING", "request refused", trace_id, error=str(exc), http_status=status)
+                self._log.write("WARNING", "request refused", trace_id, error=refusal.error,
+                                http_status=status)
         return flask.Response(json.dumps(body, separators=(",", ":")), status=status,
                               mimetype="application/json", headers=headers)
 
@@ -116,10 +111,8 @@ class Gateway:
         deadline = self._monotonic() + self._settings.await_deadline_s
         attempts = []
         for batch in batches([item for _, item in pairs], EVENTS_PER_CALL):
-            try:
-                attempt = self._deliverer.deliver(batch, "awaited", lambda: deadline)
-            except TokenUnavailable:
-                raise ServiceUnavailable("token unavailable") from None
+            # No token raises TokenUnavailable, answered as web/statuses.py says.
+            attempt = self._deliverer.deliver(batch, "awaited", lambda: deadline)
             attempts.append(attempt)
             for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
                 status = Outcome.DELIVERED if outcome.delivered else Outcome.FAILED

@@ -13,11 +13,6 @@ from function.outcomes import TAKEN, Outcome, caller_word
 _PARTIAL = "partial"
 
 
-def refused_status(http_status: int) -> str:
-    """A request refused whole: 'failed' when the fault is ours or upstream, else 'invalid'."""
-    return caller_word(Outcome.FAILED if http_status >= 500 else Outcome.INVALID)
-
-
 @dataclass(frozen=True)
 class EventResult:
     """One event's status for the caller; http_status says why an invalid event was refused."""

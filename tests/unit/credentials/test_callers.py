@@ -10,8 +10,8 @@ import pytest
 from function.app import caller_check
 from function.credentials import callers
 from function.credentials.callers import ApiKeys, NotConfigured, PlatformChecked, Unconfigured
-from function.credentials.secret_manager import SecretManager
-from function.errors import ConfigError, ServiceUnavailable, Unauthorized
+from function.credentials.secret_manager import SecretError, SecretManager
+from function.errors import ConfigError, Unauthorized
 from function.logs.console import ConsoleLog
 from function.settings import Settings
 from tests.secret_manager_stub import SecretManagerStub
@@ -201,18 +201,18 @@ def test_key_rotation_adds_the_new_key_then_drops_the_old_one_after_the_ttl(
     assert secret_stub.count(KEYS_SECRET) == 3
 
 
-def test_keys_unavailable_without_a_cached_copy_is_a_503(secret_stub: SecretManagerStub) -> None:
+def test_keys_unavailable_without_a_cached_copy_raise_a_secret_error(secret_stub: SecretManagerStub) -> None:
     secret_stub.add_version(KEYS_SECRET, "key-0123456789abcdef")
     secret_stub.outage = "503"
     check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub)
-    with pytest.raises(ServiceUnavailable, match="caller API keys unavailable"):
+    with pytest.raises(SecretError):
         check.check({"X-Api-Key": "key-0123456789abcdef"})
 
 
-def test_a_keys_secret_without_any_key_is_a_503(secret_stub: SecretManagerStub) -> None:
+def test_a_keys_secret_without_any_key_raises_a_secret_error(secret_stub: SecretManagerStub) -> None:
     secret_stub.add_version(KEYS_SECRET, "\n \n")
     check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(SecretError, match="holds no API key"):
         check.check({"X-Api-Key": "key"})
 
 
@@ -254,7 +254,7 @@ def test_a_keys_secret_with_a_short_key_is_refused_like_an_unreadable_one(
         secret_stub: SecretManagerStub) -> None:
     secret_stub.add_version(KEYS_SECRET, "long-enough-key-0001\nshort\n")
     check = check_for(settings(GATEWAY_API_KEYS_SECRET=KEYS_SECRET), secret_stub)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(SecretError):
         check.check({"X-Api-Key": "long-enough-key-0001"})
 
 

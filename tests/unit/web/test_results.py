@@ -7,7 +7,7 @@ import pytest
 from function.delivery.deliverer import Attempt, EventOutcome
 from function.delivery.pinterest import Answer
 from function.outcomes import Outcome
-from function.web.results import EventResult, refused_status, summarize
+from function.web.results import EventResult, summarize
 
 
 def result(status: Outcome, error: str | None = None, http_status: int = 200) -> EventResult:
@@ -71,10 +71,3 @@ def test_pinterest_s_counts_are_summarized_one_call_or_several() -> None:
 def test_no_call_no_pinterest_summary() -> None:
     body, _ = summarize([result(Outcome.INVALID, "bad", 422)], [])
     assert "pinterest" not in body
-
-
-@pytest.mark.parametrize(("http_status", "word"), [(400, "invalid"), (401, "invalid"), (413, "invalid"),
-                                                    (422, "invalid"), (500, "failed"), (503, "failed")])
-def test_a_request_refused_whole_is_invalid_for_the_caller_s_faults_and_failed_for_ours(
-        http_status: int, word: str) -> None:
-    assert refused_status(http_status) == word
