@@ -1,7 +1,36 @@
 """The gateway's errors: one base, one subclass per diagnosis, each with its HTTP status.
 
 Messages name the field path and the rule, never the value (it may be personal data or a
-credential). Only the HTTP layer turns these into responses.
+credential). The whole tree, adapter errors included, and who turns each into what:
+
+    GatewayError (here)              a diagnosis: carries its status; answered as it is
+    ├── BadRequest            400    pipeline (parse, options, validate), front door (broken body)
+    ├── Unauthorized          401    credentials/callers.py
+    ├── Forbidden             403    pipeline/options.py (ad account outside the allowlist)
+    ├── MethodNotAllowed      405    web/handler.py
+    ├── RequestTimeout        408    web/front_door.py (the body's deadline)
+    ├── PayloadTooLarge       413    web/handler.py, pipeline/parse.py
+    ├── UnsupportedMediaType  415    web/handler.py
+    ├── Unprocessable         422    pipeline/validate.py
+    ├── ConfigError           503    settings.py at start-up; main.py and the CLI stop on it
+    └── ServiceUnavailable    503    web/handler.py (shutting down), with Retry-After
+        └── NotConfigured     503    credentials/callers.py (no key configured), no Retry-After
+
+    Adapter errors: never answered as they are; each layer that meets one translates it
+    TokenUnavailable         credentials/tokens.py     web/statuses.py: 503 "token unavailable"
+    SecretError (NotFound, Denied, Unreachable, Corrupt)
+                             credentials/secret_manager.py
+                                                       tokens.py: TokenUnavailable; web/statuses.py
+                                                       (caller keys): 503 "caller API keys unavailable"
+    PinterestUnavailable     delivery/pinterest.py     delivery/deliverer.py: a retry, then the
+                                                       event failed (the answer's 502 or 207)
+    StoreUnavailable         logs/store.py             logs/writer.py keeps or drops the rows; the
+                                                       CLI prints it (no HTTP answer waits on it)
+    Skip                     pipeline/build.py         pipeline/request.py: the event is skipped
+    werkzeug HTTPException   Flask                     web/statuses.py: its own code, in JSON
+
+web/statuses.py is the one table from an error to the caller's status, headers and body; the
+handler and the front door answer through it. An error it does not name is a crash: a 500.
 """
 
 from __future__ import annotations
