@@ -1,4 +1,5 @@
 """The data path: body bytes to built Pinterest events or refusals; pure functions driven by tables.
 
-Imports nothing of ours but errors and limits: no settings, no adapter, no I/O (tests/unit/test_imports.py).
+Imports nothing of ours but errors, limits and outcomes: no settings, no adapter, no I/O
+(tests/unit/test_imports.py).
 """

@@ -1,1 +1,1 @@
-"""The HTTP layer: request in, answer out; where errors become status codes."""
+"""The HTTP layer: request in, answer out; statuses.py is the one table from errors to status codes."""
