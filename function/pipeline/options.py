@@ -5,16 +5,18 @@ Also which ad accounts the deployment may send to: the option picks one, the all
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from function import limits
 from function.errors import BadRequest, Forbidden
 from function.limits import is_ad_account_id
 from function.pipeline import coerce
+from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX
 from function.pipeline.memo import RequestMemo
 from function.pipeline.parse import RESERVED
 from function.pipeline.paths import EventPath
@@ -114,6 +116,18 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 _OPTION_PATHS = {name: EventPath(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 
+# The names a `pinterest` object may hold, from the two tables that read them: each option
+# (None: any value) and each override section (the field table's keys of that section).
+_SECTION_KEYS = {prefix[len(RESERVED) + 1:-1]: frozenset(row.key for row in FIELDS if row.section == section)
+                 for section, prefix in OVERRIDE_PREFIX.items()}
+_NAMES: dict[str, frozenset[str] | None] = {**dict.fromkeys(_OPTION_PARSERS), **_SECTION_KEYS}
+# The same names as Stape's "flatten keys" writes them at the top of the event (pinterest_user_data_em).
+_FLAT_PREFIX = RESERVED + "_"
+_FLAT_NAMES = frozenset([path.flat for path in _OPTION_PATHS.values()]
+                        + [row.override.flat for row in FIELDS])
+# Characters of an unknown name quoted in the 400: the name is the caller's, of any length.
+_QUOTED_CHARS = 100
+
 
 class Deployment(Protocol):
     """What `defaults` reads of the deployment's settings (settings.Settings has it)."""
@@ -144,6 +158,7 @@ def defaults(deployment: Deployment) -> Options:
 def resolve(base: Options, event: Mapping[str, Any], memo: RequestMemo | None = None) -> Options:
     """Apply the event's overrides; a bad one is a 400 naming its path. Shared ones: parsed once per memo."""
     memo = memo or RequestMemo()
+    refuse_unknown_names(event)
     changes = {}
     for name in _named(event):
         path = _OPTION_PATHS[name]
@@ -167,3 +182,33 @@ def _named(event: Mapping[str, Any]) -> Iterable[str]:
         return _OPTION_PARSERS  # an unusual shape: every path is read, as always
     return [name for name, path in _OPTION_PATHS.items()
             if (reserved is not None and name in reserved) or path.flat in event]
+
+
+def refuse_unknown_names(event: Mapping[str, Any]) -> None:
+    """A 400 for a `pinterest` name no table reads, nested, dotted or flattened: a typo must not be ignored.
+
+    (`pinterest.tset` left an event meant for test mode to go live.) The answer names the key, never
+    its value, and the closest valid name. Keys outside `pinterest` and `pinterest_…` are GA4's own.
+    """
+    reserved = event.get(RESERVED)
+    if type(reserved) is dict:  # parse.split_events refuses any other shape; dotted keys are merged in
+        for name, value in reserved.items():
+            if name not in _NAMES:
+                _refuse(f"{RESERVED}.", name, _NAMES)
+            keys = _NAMES[name]
+            if keys is not None and type(value) is dict:
+                for key in value:
+                    if key not in keys:
+                        _refuse(f"{RESERVED}.{name}.", key, keys)
+    for key in event:
+        if key.startswith(_FLAT_PREFIX) and key not in _FLAT_NAMES:
+            _refuse(_FLAT_PREFIX, key[len(_FLAT_PREFIX):],
+                    [name[len(_FLAT_PREFIX):] for name in _FLAT_NAMES])
+
+
+def _refuse(prefix: str, name: str, valid: Iterable[str]) -> NoReturn:
+    """`prefix + name` is no setting: say so, with the closest of `valid` when one is close."""
+    quoted = name if len(name) <= _QUOTED_CHARS else name[:_QUOTED_CHARS] + "…"
+    close = difflib.get_close_matches(quoted, sorted(valid), n=1)
+    hint = f"; did you mean {prefix}{close[0]}?" if close else " (see README, Per-request settings)"
+    raise BadRequest(f"{prefix}{quoted} is not a per-request setting{hint}")

@@ -133,7 +133,6 @@ def test_resolve_overrides(pinterest: dict[str, Any], expected: dict[str, Any]) 
         pytest.param(
             {"pinterest": {"test": None, "event_map": {}}}, id="null and empty objects keep the defaults"
         ),
-        pytest.param({"pinterest": {"unknown_option": "x"}}, id="unknown options are ignored"),
     ],
 )
 def test_resolve_without_overrides_returns_the_base(event: dict[str, Any]) -> None:
