@@ -18,7 +18,7 @@ from function.limits import is_ad_account_id
 from function.pipeline import coerce
 from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX
 from function.pipeline.memo import RequestMemo
-from function.pipeline.parse import RESERVED
+from function.pipeline.parse import FLAT_PREFIX, RESERVED, quoted
 from function.pipeline.paths import EventPath
 
 # The words each deployment-wide option may take; settings.py reads the same vocabularies.
@@ -122,11 +122,8 @@ _SECTION_KEYS = {prefix[len(RESERVED) + 1:-1]: frozenset(row.key for row in FIEL
                  for section, prefix in OVERRIDE_PREFIX.items()}
 _NAMES: dict[str, frozenset[str] | None] = {**dict.fromkeys(_OPTION_PARSERS), **_SECTION_KEYS}
 # The same names as Stape's "flatten keys" writes them at the top of the event (pinterest_user_data_em).
-_FLAT_PREFIX = RESERVED + "_"
 _FLAT_NAMES = frozenset([path.flat for path in _OPTION_PATHS.values()]
                         + [row.override.flat for row in FIELDS])
-# Characters of an unknown name quoted in the 400: the name is the caller's, of any length.
-_QUOTED_CHARS = 100
 
 
 class Deployment(Protocol):
@@ -201,14 +198,14 @@ def refuse_unknown_names(event: Mapping[str, Any]) -> None:
                     if key not in keys:
                         _refuse(f"{RESERVED}.{name}.", key, keys)
     for key in event:
-        if key.startswith(_FLAT_PREFIX) and key not in _FLAT_NAMES:
-            _refuse(_FLAT_PREFIX, key[len(_FLAT_PREFIX):],
-                    [name[len(_FLAT_PREFIX):] for name in _FLAT_NAMES])
+        if key.startswith(FLAT_PREFIX) and key not in _FLAT_NAMES:
+            _refuse(FLAT_PREFIX, key[len(FLAT_PREFIX):],
+                    [name[len(FLAT_PREFIX):] for name in _FLAT_NAMES])
 
 
 def _refuse(prefix: str, name: str, valid: Iterable[str]) -> NoReturn:
     """`prefix + name` is no setting: say so, with the closest of `valid` when one is close."""
-    quoted = name if len(name) <= _QUOTED_CHARS else name[:_QUOTED_CHARS] + "…"
-    close = difflib.get_close_matches(quoted, sorted(valid), n=1)
+    name = quoted(name)
+    close = difflib.get_close_matches(name, sorted(valid), n=1)
     hint = f"; did you mean {prefix}{close[0]}?" if close else " (see README, Per-request settings)"
-    raise BadRequest(f"{prefix}{quoted} is not a per-request setting{hint}")
+    raise BadRequest(f"{prefix}{name} is not a per-request setting{hint}")

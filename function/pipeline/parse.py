@@ -10,9 +10,13 @@ from function.errors import BadRequest, PayloadTooLarge
 from function.limits import EVENTS_PER_CALL as MAX_EVENTS  # Pinterest's per call; we take no more per request
 from function.limits import MAX_BODY_BYTES
 
-# The reserved object holding per-request settings and overrides, and its dot-notation prefix.
+# The reserved object holding per-request settings and overrides, its dot-notation prefix and
+# the prefix of its keys as Stape's "flatten keys" writes them (pinterest_test).
 RESERVED = "pinterest"
 _DOTTED_PREFIX = RESERVED + "."
+FLAT_PREFIX = RESERVED + "_"
+# Characters of a caller's key quoted in an error: a key may be of any length.
+_QUOTED_CHARS = 100
 
 
 def _reject_constant(name: str) -> Any:
@@ -83,6 +87,7 @@ def split_events(document: Any) -> list[dict[str, Any]]:
         if not isinstance(events, list):
             raise BadRequest("events must be an array of event objects")
         shared = _reserved(document, "")
+        _refuse_flat_shared(document)
     elif isinstance(document, list):
         events, path = document, "body"
     elif isinstance(document, dict):
@@ -102,6 +107,19 @@ def split_events(document: Any) -> list[dict[str, Any]]:
         merged = _merge(shared, own) if shared else own
         found.append({**event, RESERVED: merged} if merged else dict(event))
     return found
+
+
+def _refuse_flat_shared(document: Mapping[str, Any]) -> None:
+    """Flattened settings (`pinterest_test`) are read in each event; beside "events" they would be ignored."""
+    for key in document:
+        if key.startswith(FLAT_PREFIX):
+            raise BadRequest(f"{quoted(key)} is not read beside \"events\": give shared settings as the "
+                             f"{RESERVED} object or in dot notation ({RESERVED}.test)")
+
+
+def quoted(key: str) -> str:
+    """A caller's key as an error names it: cut short past _QUOTED_CHARS."""
+    return key if len(key) <= _QUOTED_CHARS else key[:_QUOTED_CHARS] + "…"
 
 
 def _reserved(obj: Mapping[str, Any], where: str) -> dict[str, Any]:

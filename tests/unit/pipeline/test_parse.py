@@ -172,6 +172,11 @@ def test_split_events_shapes(document: Any, expected: list[dict[str, Any]]) -> N
             id="a non-object shared pinterest is refused",
         ),
         pytest.param(
+            {"events": [{}], "pinterest_tset": True},
+            r'^pinterest_tset is not read beside "events": give shared settings as the pinterest object',
+            id="a flattened shared setting, which no event would read, is refused",
+        ),
+        pytest.param(
             {"events": [{}, {"pinterest": 5}]},
             r"^events\[1\]\.pinterest must be an object$",
             id="a non-object event pinterest is refused by its index",
