@@ -9,10 +9,15 @@ from typing import Any, Literal
 from function import limits
 from function.errors import BadRequest, GatewayError
 from function.outcomes import Outcome
+from function.pipeline import coerce, event_names, parse, validate
 from function.pipeline import options as request_options
-from function.pipeline import parse, validate
 from function.pipeline.build import Context, Skip, build_event
+from function.pipeline.fields import FIELDS
 from function.pipeline.memo import RequestMemo
+from function.pipeline.paths import EventPath
+
+# The event_id row of the field table: a refused event is named from the same sources, in its order.
+_EVENT_ID = next(f for f in FIELDS if f.key == "event_id")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class Refused:
     reason: str
     http_status: int = 200
     ga4_event_name: str | None = None
+    event_id: str | None = None
+    event_name: str | None = None  # Pinterest's, when the event's name rules resolve one
 
 
 def build_request(body: bytes, base: request_options.Options,
@@ -55,15 +62,18 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
     for index, event in enumerate(events):
         where = f"events[{index}]: " if len(events) > 1 else ""
         ga4_name = _ga4_name(event)
+        opts = base
         try:
             opts = request_options.resolve(base, event, memo)
             payload = build_event(event, context(opts), memo)
             total += validate.event_size(payload)
             found.append(Built(index, payload, opts, ga4_name))
         except Skip as skip:
-            found.append(Refused(index, Outcome.SKIPPED, skip.reason, ga4_event_name=ga4_name))
+            found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
+                                 _event_id(event), _pinterest_name(opts, ga4_name)))
         except GatewayError as exc:
-            found.append(Refused(index, Outcome.INVALID, where + str(exc), exc.status, ga4_name))
+            found.append(Refused(index, Outcome.INVALID, where + str(exc), exc.status, ga4_name,
+                                 _event_id(event), _pinterest_name(opts, ga4_name)))
         if total > limits.MAX_REQUEST_EVENT_BYTES:  # refused as soon as it is known: the rest is not built
             raise BadRequest(f"the events of this request come to more bytes than the "
                              f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request "
@@ -75,3 +85,29 @@ def _ga4_name(event: dict[str, Any]) -> str | None:
     """The GA4 name kept with the event's outcome; one over the limit is refused, and not kept."""
     name = event.get("event_name")
     return name if isinstance(name, str) and len(name) <= limits.GA4_EVENT_NAME_CHARS else None
+
+
+def _event_id(event: dict[str, Any]) -> str | None:
+    """The id a refused event would have been sent with: override, then the row's sources in order.
+
+    One over the length limit is left out (it may be why the event was refused); a generated id
+    is never made up for an event that is not sent.
+    """
+    for path in (_EVENT_ID.override, *_EVENT_ID.sources):
+        if type(path) is not EventPath:
+            continue
+        try:
+            text = coerce.to_text(path.read(event))
+        except ValueError:
+            return None
+        if text is not None:
+            return text if len(text) <= _EVENT_ID.max_chars else None
+    return None
+
+
+def _pinterest_name(opts: request_options.Options, ga4_name: str | None) -> str | None:
+    """Pinterest's name for the event under its options, when the name rules give one."""
+    try:
+        return event_names.resolve(opts.event_name_setup, opts.event_name, ga4_name, opts.event_map)
+    except GatewayError:
+        return None

@@ -123,10 +123,12 @@ class Gateway:
                 debug: bool, tag: str | None) -> None:
         """Skipped and invalid events: answered, and journaled without their data."""
         for item in refused:
-            results[item.index] = EventResult(None, None, item.status, item.reason, item.http_status)
+            results[item.index] = EventResult(item.event_id, item.event_name, item.status, item.reason,
+                                              item.http_status, item.ga4_event_name)
         if refused:
             self._journal.record([
-                EventRecord(outcome=item.status, reason=item.reason, trace_id=trace_id,
+                EventRecord(outcome=item.status, event_id=item.event_id, event_name=item.event_name,
+                            reason=item.reason, trace_id=trace_id,
                             ga4_event_name=item.ga4_event_name, tag_name=tag, debug=debug)
                 for item in refused
             ])
@@ -150,7 +152,8 @@ class Gateway:
 
 
 def _result(item: Outgoing, status: Outcome, error: str | None = None) -> EventResult:
-    return EventResult(item.payload["event_id"], item.payload["event_name"], status, error)
+    return EventResult(item.payload["event_id"], item.payload["event_name"], status, error,
+                       ga4_event_name=item.ga4_event_name)
 
 
 def _read_body(request: flask.Request) -> bytes:

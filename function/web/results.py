@@ -22,10 +22,13 @@ class EventResult:
     status: Outcome
     error: str | None = None
     http_status: int = 200
+    ga4_event_name: str | None = None  # the caller's own name, so a refused event is still named
 
     def as_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
                                  "status": caller_word(self.status)}
+        if self.ga4_event_name:
+            entry["ga4_event_name"] = self.ga4_event_name
         if self.error:
             entry["reason" if self.status == Outcome.SKIPPED else "error"] = self.error
         return entry

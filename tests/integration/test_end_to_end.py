@@ -39,7 +39,8 @@ def test_a_purchase_reaches_pinterest_hashed_and_valid(function_server: Function
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "sent"
-    assert body["events"] == [{"event_id": "e2e-purchase-1", "event_name": "checkout", "status": "sent"}]
+    assert body["events"] == [{"event_id": "e2e-purchase-1", "event_name": "checkout", "status": "sent",
+                               "ga4_event_name": "purchase"}]
     assert body["pinterest"] == {"status_code": 200, "num_events_received": 1, "num_events_processed": 1,
                                  "attempts": 1}
     [record] = recorded(clean_sandbox)

@@ -39,7 +39,8 @@ def run_case(body: bytes) -> list[dict[str, Any]]:
     found = build_request(body, options.defaults(SETTINGS), context)
     return [
         {"payload": item.payload, "test": item.options.test} if isinstance(item, Built)
-        else {"status": item.status, "reason": item.reason, "http_status": item.http_status}
+        else {"status": item.status, "reason": item.reason, "http_status": item.http_status,
+              "event_id": item.event_id, "event_name": item.event_name, "ga4_event_name": item.ga4_event_name}
         for item in found
     ]
 

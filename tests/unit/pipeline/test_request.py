@@ -72,3 +72,31 @@ def test_each_event_is_built_under_the_options_it_names_and_keeps_its_ga4_name()
 def test_a_body_that_cannot_be_read_refuses_the_whole_request(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         build_request(body, BASE, context)
+
+
+def test_a_refused_event_keeps_its_ids_and_names() -> None:
+    old = event("purchase", transaction_id="T-1", event_time=1700000000)
+    found = run({"events": [old, event("purchase", event_id="E-2", transaction_id="T-2",
+                                       page_location="https://gtm-msr.appspot.com/x")]})
+    assert [(type(item).__name__, item.event_id, item.event_name, item.ga4_event_name) for item in found] == [
+        ("Refused", "T-1", "checkout", "purchase"), ("Refused", "E-2", "checkout", "purchase")]
+
+
+def test_a_refused_event_names_its_id_from_the_override_first() -> None:
+    found = run(event("purchase", transaction_id="T-1", event_time=1700000000,
+                      pinterest={"server_event_data": {"event_id": "O-1"}}))
+    assert isinstance(found[0], Refused)
+    assert found[0].event_id == "O-1"
+
+
+def test_an_over_long_event_id_is_not_kept_with_its_refusal() -> None:
+    found = run(event("purchase", event_id="x" * (limits.FIELD_CHARS["event_id"] + 1)))
+    assert isinstance(found[0], Refused)
+    assert (found[0].event_id, found[0].event_name) == (None, "checkout")
+
+
+def test_a_name_the_rules_refuse_is_not_kept() -> None:
+    found = run({"event_name": "purchase", "email": "jane@example.com", "event_id": "E-1",
+                 "pinterest": {"event_map": {"purchase": "not a name!"}}})
+    assert isinstance(found[0], Refused)
+    assert (found[0].event_id, found[0].event_name, found[0].ga4_event_name) == ("E-1", None, "purchase")

@@ -130,3 +130,19 @@ def test_a_request_while_shutting_down_is_a_503() -> None:
         status, body, _ = answer(shutting)
         assert (status, body) == (503, {"status": "failed",
                                         "error": "the instance is shutting down; send again"})
+
+
+def test_a_refused_event_is_answered_and_journaled_with_its_ids() -> None:
+    gen = gateway()
+    gw = next(gen)
+    body = json.dumps({"event_name": "purchase", "transaction_id": "T-9", "event_time": 1700000000,
+                       "user_data": {"email_address": "a@b.c"}})
+    status, answered, _ = answer(gw, body=body)
+    assert status == 422
+    assert answered["events"] == [{"event_id": "T-9", "event_name": "checkout", "ga4_event_name": "purchase",
+                                   "status": "invalid", "error": answered["events"][0]["error"]}]
+    journal = gw._journal
+    assert isinstance(journal, ListJournal)
+    assert [(r.event_id, r.event_name, r.ga4_event_name) for r in journal.records] == [
+        ("T-9", "checkout", "purchase")]
+    gen.close()

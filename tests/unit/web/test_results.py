@@ -71,3 +71,10 @@ def test_pinterest_s_counts_are_summarized_one_call_or_several() -> None:
 def test_no_call_no_pinterest_summary() -> None:
     body, _ = summarize([result(Outcome.INVALID, "bad", 422)], [])
     assert "pinterest" not in body
+
+
+def test_an_entry_names_the_ga4_event_when_known() -> None:
+    named = EventResult("T-1", "checkout", Outcome.INVALID, "too old", 422, "purchase")
+    assert named.as_json() == {"event_id": "T-1", "event_name": "checkout", "ga4_event_name": "purchase",
+                               "status": "invalid", "error": "too old"}
+    assert "ga4_event_name" not in result(Outcome.SKIPPED).as_json()
