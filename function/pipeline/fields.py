@@ -53,8 +53,9 @@ class Field:
 
 def _row(key: str, section: Section, sources: tuple[str | Derived, ...],
          normalize: Callable[..., Any], **flags: bool) -> Field:
-    """A row with its dotted source paths parsed once."""
-    parsed = tuple(EventPath(s) if isinstance(s, str) else s for s in sources)
+    """A row with its dotted source paths parsed once; a hashed row reads every element of a list."""
+    spread = flags.get("hashed", False)
+    parsed = tuple(EventPath(s, spread) if isinstance(s, str) else s for s in sources)
     return Field(key, section, parsed, normalize, **flags)
 
 

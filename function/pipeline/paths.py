@@ -15,29 +15,49 @@ def flat_key(path: str) -> str:
 @final  # build.py tells sources apart by `type(source) is EventPath`, exact only for final classes
 @dataclass(frozen=True)
 class EventPath:
-    """A dotted source path with its parts and flattened alias computed once."""
+    """A dotted source path with its parts and flattened aliases computed once.
+
+    `spread` reads every element of a list met on the way (`user_data.address` may hold several
+    addresses) and gives the list of values found; without it the first element is read.
+    """
 
     dotted: str
+    spread: bool = False
     parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
     flat: str = field(init=False, repr=False, compare=False)
     has_flat: bool = field(init=False, repr=False, compare=False)
+    # Flattened heads with the nested rest: (`user_data_address_city`, ()), (`user_data_address`, ("city",)).
+    flat_heads: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", tuple(self.dotted.split(".")))
+        parts = tuple(self.dotted.split("."))
+        object.__setattr__(self, "parts", parts)
         object.__setattr__(self, "flat", flat_key(self.dotted))
         object.__setattr__(self, "has_flat", self.flat != self.dotted)
+        heads = ((self.flat, ()), *((flat_key(".".join(parts[:end])), parts[end:])
+                                    for end in range(len(parts) - 1, 1, -1)))
+        object.__setattr__(self, "flat_heads", heads if self.has_flat else ())
 
     def read(self, event: Mapping[str, Any]) -> Any:
-        """The nested form wins over the flattened one when both are present."""
-        value = _walk(event, self.parts)
-        if value is None and self.has_flat:
-            value = event.get(self.flat)
+        """The nested form wins over the flattened ones, the longest flattened head first.
+
+        Stape's flattening leaves a list as it is (`user_data_address: [...]`), so the rest of
+        the path is read inside what a flattened head holds.
+        """
+        value = _walk(event, self.parts, self.spread)
+        if value is None:
+            for head, rest in self.flat_heads:
+                node = event.get(head)
+                if node is not None:
+                    value = _walk(node, rest, self.spread)
+                    if value is not None:
+                        return value
         return value
 
 
-def _walk(node: Any, parts: tuple[str, ...]) -> Any:
-    """Follow keys; a list is indexed by a numeric part, otherwise its first element is used."""
-    for part in parts:
+def _walk(node: Any, parts: tuple[str, ...], spread: bool = False) -> Any:
+    """Follow keys; a list is indexed by a numeric part, else its first (spread: every) element is read."""
+    for at, part in enumerate(parts):
         if type(node) is not dict:  # fast path: parsed JSON objects are dicts (the ABC check is slow)
             if node is None:
                 return None
@@ -46,11 +66,25 @@ def _walk(node: Any, parts: tuple[str, ...]) -> Any:
                     index = int(part)
                     node = node[index] if index < len(node) else None
                     continue
+                if spread:
+                    return _spread(node, parts[at:])
                 node = node[0] if node else None
             if not isinstance(node, Mapping):
                 return None
         node = node.get(part)
     return node
+
+
+def _spread(nodes: list[Any], parts: tuple[str, ...]) -> list[Any] | None:
+    """The values `parts` reaches in each element, lists among them joined into one list."""
+    found: list[Any] = []
+    for node in nodes:
+        value = _walk(node, parts, spread=True)
+        if isinstance(value, list):
+            found.extend(value)
+        elif value is not None:
+            found.append(value)
+    return found or None
 
 
 def read(event: Mapping[str, Any], dotted: str) -> Any:

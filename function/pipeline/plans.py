@@ -27,8 +27,8 @@ _NO_SECTIONS = (False,) * len(_SECTIONS)
 
 
 def _top_level_keys(source: EventPath) -> tuple[str, ...]:
-    """The event keys a path reads: its first part, and its flattened alias when it has one."""
-    return (source.parts[0], source.flat) if source.has_flat else (source.parts[0],)
+    """The event keys a path reads: its first part, and its flattened heads when it has them."""
+    return (source.parts[0], *(head for head, _ in source.flat_heads))
 
 
 # Every top-level key a source or an override can read: a plan depends on these alone.

@@ -131,3 +131,20 @@ def test_paths_compare_by_their_dotted_text() -> None:
     assert EventPath("a.b") == EventPath("a.b")
     assert EventPath("a.b") != EventPath("a_b")
     assert "a.b" in repr(EventPath("a.b"))
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param({"a": {"b": [{"c": 1}, {"c": 2}]}}, [1, 2], id="every element of a nested list"),
+        pytest.param({"a_b": [{"c": 1}, {"c": [2, 3]}]}, [1, 2, 3], id="a flattened head holding a list"),
+        pytest.param({"a_b_c": 4, "a_b": [{"c": 1}]}, 4, id="the longest flattened head wins"),
+        pytest.param({"a": {"b": [{"d": 1}]}}, None, id="nothing found in any element"),
+    ],
+)
+def test_a_spread_path_reads_every_element_of_a_list(event: dict[str, Any], expected: Any) -> None:
+    assert EventPath("a.b.c", spread=True).read(event) == expected
+
+
+def test_without_spread_a_list_gives_its_first_element_as_before() -> None:
+    assert EventPath("a.b.c").read({"a_b": [{"c": 1}, {"c": 2}]}) == 1
