@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -179,13 +180,34 @@ def text_then(normalizer: Callable[[str], str | None]) -> Callable[[Any], str | 
 
 
 def unix_seconds(value: Any) -> int | None:
-    """event_time in whole seconds; millisecond timestamps are detected and converted."""
+    """event_time in whole seconds: a Unix time (milliseconds are detected) or an ISO-8601 time.
+
+    An ISO-8601 / RFC 3339 text must carry its timezone (`Z` or `+02:00`): without one the
+    instant is ambiguous, so it is refused rather than guessed.
+    """
     if is_empty(value):
         return None
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+        return _iso_seconds(value.strip())
     seconds = int(parse_number(value))
     if seconds < 0:
         raise ValueError("must be a Unix time in seconds")
     return seconds // 1000 if seconds >= _MILLISECONDS_FROM else seconds
+
+
+def _iso_seconds(text: str) -> int:
+    """An ISO-8601 time with a timezone in whole Unix seconds; RFC 3339 also allows a lower-case t and z."""
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise ValueError("must be a Unix time in seconds or an ISO-8601 time such as "
+                         "2024-05-01T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("is an ISO-8601 time without a timezone; add Z or an offset such as +02:00")
+    seconds = int(moment.timestamp())
+    if seconds < 0:
+        raise ValueError("must be a Unix time in seconds")
+    return seconds
 
 
 def choice(*allowed: str) -> Callable[[str], str]:

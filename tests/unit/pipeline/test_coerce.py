@@ -363,6 +363,9 @@ def test_a_decimal_string_kept_as_given_is_what_the_full_parse_gives(text: str) 
         pytest.param(None, None, id="null is dropped"),
         pytest.param("", None, id="an empty string is dropped"),
         pytest.param("undefined", None, id="a tag manager placeholder is dropped"),
+        pytest.param("2023-11-14T22:13:20Z", 1_700_000_000, id="an ISO-8601 time in UTC"),
+        pytest.param("2023-11-15T00:13:20.9+02:00", 1_700_000_000, id="an ISO-8601 time with an offset"),
+        pytest.param(" 2023-11-14 22:13:20z ", 1_700_000_000, id="an RFC 3339 time with a space, padded"),
     ],
 )
 def test_unix_seconds(value: Any, expected: int | None) -> None:
@@ -376,8 +379,8 @@ def test_unix_seconds(value: Any, expected: int | None) -> None:
         pytest.param(
             "-1700000000000", r"^must be a Unix time in seconds$", id="a negative millisecond time is refused"
         ),
-        pytest.param("yesterday", r"^must be a number", id="words are refused"),
-        pytest.param("2024-01-01T00:00:00Z", r"^must be a number", id="an ISO date is refused"),
+        pytest.param("yesterday", r"^must be a Unix time in seconds or an ISO-8601", id="words are refused"),
+        pytest.param("2024-01-01T00:00:00", r"without a timezone", id="a time without a zone is refused"),
         pytest.param(True, r"^must be a number, not true or false", id="a boolean is refused"),
         pytest.param([1_700_000_000], r"^must be a number", id="a list is refused"),
         pytest.param(float("nan"), r"^must be a finite number$", id="NaN is refused"),

@@ -69,3 +69,35 @@ def test_more_addresses_than_a_hashed_list_takes_is_a_400_naming_the_path() -> N
     many = [HOME] * (limits.HASHED_VALUES + 1)
     with pytest.raises(BadRequest, match=r"^user_data\.address\.first_name holds 21 items; at most 20"):
         _build({"user_data": {"address": many}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("2025-11-24T15:50:00Z", id="UTC as Z"),
+        pytest.param("2025-11-24T16:50:00+01:00", id="an offset"),
+        pytest.param("2025-11-24 15:50:00.250Z", id="RFC 3339 with a space and fractions"),
+    ],
+)
+@pytest.mark.parametrize("position", ["event_time", "timestamp", "pinterest.server_event_data.event_time"])
+def test_an_iso_event_time_is_read_in_every_position(text: str, position: str) -> None:
+    event: dict[str, Any] = {"event_time": text} if position == "event_time" else {}
+    if position == "timestamp":
+        event = {"timestamp": text}
+    elif position.startswith("pinterest."):
+        event = {"pinterest": {"server_event_data": {"event_time": text}}}
+    assert _build(event)["event_time"] == NOW - 600  # NOW is 2025-11-24T16:00:00Z
+
+
+def test_a_naive_iso_override_is_a_400_naming_the_field_and_the_missing_timezone() -> None:
+    with pytest.raises(BadRequest, match=r"^pinterest\.server_event_data\.event_time .*without a timezone"):
+        _build({"pinterest": {"server_event_data": {"event_time": "2025-11-24T15:50:00"}}})
+
+
+def test_a_naive_iso_ga4_time_is_not_used_and_the_next_source_is() -> None:
+    assert _build({"event_time": "2025-11-24T15:50:00", "timestamp": NOW - 60})["event_time"] == NOW - 60
+
+
+@pytest.mark.parametrize("value", [NOW - 60, str(NOW - 60), (NOW - 60) * 1000, float(NOW - 60)])
+def test_numeric_event_times_are_read_as_before(value: Any) -> None:
+    assert _build({"event_time": value})["event_time"] == NOW - 60
