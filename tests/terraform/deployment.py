@@ -113,13 +113,6 @@ def cloudbuild() -> dict[str, Any]:
     return _json_from([tool("yaml"), _DUMP, "yaml", CLOUDBUILD])
 
 
-def unwrap(expression: str) -> str:
-    """The expression inside a whole-value interpolation: "${var.x}" -> "var.x"."""
-    match = re.fullmatch(r"\$\{(.*)\}", expression, re.DOTALL)
-    assert match, f"not a single expression: {expression!r}"
-    return match.group(1)
-
-
 def terraform_binary() -> str | None:
     """A terraform on PATH, if any (these machines ship 1.11)."""
     return shutil.which("terraform")
