@@ -37,6 +37,12 @@ EVENT_MAP_NAME_CHARS = CUSTOM_EVENT_NAME_CHARS
 # Ours: pinterest.tag_name, written to the log rows only.
 TAG_NAME_CHARS = 200
 
+# Ours: pinterest.pixel_tag_id, digits only (Pinterest Tag IDs are 13 digits).
+PIXEL_TAG_ID_DIGITS = 20
+# Ours: line items in one pixel URL, the first of the event's contents: 20 keep the URL near 4 KB,
+# well inside what browsers and proxies pass in an image request.
+PIXEL_LINE_ITEMS = 20
+
 # Characters of a text field, by Pinterest key; any other text field takes TEXT_CHARS.
 TEXT_CHARS = 1000  # ours
 FIELD_CHARS: dict[str, int] = {

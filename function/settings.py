@@ -24,9 +24,8 @@ from function.logs.bigquery import parse_table_id
 from function.logs.sqlite import parse_path
 from function.pipeline import event_names
 from function.pipeline.coerce import choice, switch
-from function.pipeline.options import ACTION_SOURCES, DELIVERY_MODES, EVENT_NAME_SETUPS
+from function.pipeline.options import ACTION_SOURCES, CONSENT_MODES, DELIVERY_MODES, EVENT_NAME_SETUPS
 
-CONSENT_MODES = ("optional", "required")
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
 

@@ -98,7 +98,8 @@ def _check_not_skipped(event: Event, ctx: Context) -> None:
     synthetic = isinstance(location, str) and _SYNTHETIC_HOST in location.lower()  # cheap test first
     if synthetic and _hostname(location) == _SYNTHETIC_HOST:
         raise Skip("synthetic GTM monitoring traffic")
-    if ctx.consent_required and not consent.ad_storage_granted(event):
+    required = ctx.consent_required or ctx.options.consent == "required"  # a request may only tighten
+    if required and not consent.ad_storage_granted(event):
         raise Skip("consent")
 
 

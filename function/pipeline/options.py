@@ -25,6 +25,7 @@ from function.pipeline.paths import EventPath
 EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
 ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
 DELIVERY_MODES = ("awaited", "optimistic")
+CONSENT_MODES = ("optional", "required")
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
@@ -64,6 +65,15 @@ def _bounded_text(max_chars: int) -> Callable[[Any], str | None]:
     return parse
 
 
+def pixel_tag_id_option(value: object) -> str:
+    """pinterest.pixel_tag_id: the Pinterest Tag ID, digits only, so it cannot change the pixel URL."""
+    text = coerce.to_text(value) or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= limits.PIXEL_TAG_ID_DIGITS):
+        raise ValueError(f"must be digits only, {limits.PIXEL_TAG_ID_DIGITS} at most "
+                         "(Pinterest Tag IDs look like 26XXXXXXXXXXX)")
+    return text
+
+
 def ad_account_option(value: object) -> str:
     """pinterest.ad_account_id: digits only, so it can never change the URL it is placed in."""
     text = coerce.to_text(value) or ""
@@ -100,6 +110,9 @@ class Options:
     debug: bool = False
     ad_account_id: str = ""  # '' = the deployment's PINTEREST_AD_ACCOUNT_ID
     tag_name: str = ""  # '' = the X-Tag-Name header, if any; only written to the log rows
+    consent: str = "optional"  # required: skip without ad_storage, even where the deployment does not
+    pixel_tag_id: str = ""  # a Pinterest Tag ID: answer each sent or queued event with its pixel URL
+    report_click_id: bool = False  # answer each sent or queued event with the click id it carries
 
 
 # Option → its parser; each is read from `pinterest.<option>` of the event.
@@ -113,6 +126,9 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "debug": coerce.to_bool,
     "ad_account_id": ad_account_option,
     "tag_name": _bounded_text(limits.TAG_NAME_CHARS),
+    "consent": _one_of(CONSENT_MODES),
+    "pixel_tag_id": pixel_tag_id_option,
+    "report_click_id": coerce.to_bool,
 }
 _OPTION_PATHS = {name: EventPath(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
 

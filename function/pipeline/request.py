@@ -15,9 +15,11 @@ from function.pipeline.build import Context, Skip, build_event
 from function.pipeline.fields import FIELDS
 from function.pipeline.memo import RequestMemo
 from function.pipeline.paths import EventPath
+from function.pipeline.pixel import pixel_url
 
 # The event_id row of the field table: a refused event is named from the same sources, in its order.
 _EVENT_ID = next(f for f in FIELDS if f.key == "event_id")
+_REFERRER = EventPath("page_referrer")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Built:
     payload: dict[str, Any]
     options: request_options.Options
     ga4_event_name: str | None = None
+    pixel_url: str | None = None  # the tag pixel for this event, when the request asks for one
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
             opts = request_options.resolve(base, event, memo)
             payload = build_event(event, context(opts), memo)
             total += validate.event_size(payload)
-            found.append(Built(index, payload, opts, ga4_name))
+            found.append(Built(index, payload, opts, ga4_name, _pixel(payload, opts, event)))
         except Skip as skip:
             found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
                                  _event_id(event), _pinterest_name(opts, ga4_name)))
@@ -79,6 +82,14 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
                              f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request "
                              "(send fewer events or smaller shared settings)")
     return found
+
+
+def _pixel(payload: dict[str, Any], opts: request_options.Options, event: dict[str, Any]) -> str | None:
+    """The tag pixel when asked for, never in test mode: the pixel has none, so it would count for real."""
+    if not opts.pixel_tag_id or opts.test:
+        return None
+    referrer = _REFERRER.read(event)
+    return pixel_url(payload, opts.pixel_tag_id, referrer if isinstance(referrer, str) else None)
 
 
 def _ga4_name(event: dict[str, Any]) -> str | None:

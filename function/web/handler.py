@@ -25,7 +25,7 @@ from function.pipeline.options import AccountAllowlist
 from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
 from function.web import statuses
-from function.web.results import EventResult, summarize
+from function.web.results import EventResult, for_browser, summarize
 
 _JSON_TYPES = ("application/json",)
 HEALTH_PATH = "/healthz"
@@ -90,7 +90,8 @@ class Gateway:
                      tag)
         awaited: list[tuple[int, Outgoing]] = []
         optimistic: list[tuple[int, Outgoing]] = []
-        for built in (item for item in found if isinstance(item, Built)):
+        built_at = {item.index: item for item in found if isinstance(item, Built)}
+        for built in built_at.values():
             pair = (built.index, self._item(built, trace_id, debug_header, tag))
             (optimistic if built.options.delivery == "optimistic" else awaited).append(pair)
         if optimistic:
@@ -102,6 +103,8 @@ class Gateway:
             else:
                 awaited += optimistic  # queue full: deliver now rather than drop
         attempts = self._deliver_awaited(awaited, results)
+        for index, built in built_at.items():
+            results[index] = for_browser(results[index], built)
         return summarize([results[index] for index in sorted(results)], attempts)
 
     def _deliver_awaited(self, pairs: list[tuple[int, Outgoing]],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from function.delivery.deliverer import Attempt
 from function.outcomes import TAKEN, Outcome, caller_word
+from function.pipeline.request import Built
 
 # The answer's word when some events were taken and some not; an answer's word, not an outcome.
 _PARTIAL = "partial"
@@ -23,15 +24,32 @@ class EventResult:
     error: str | None = None
     http_status: int = 200
     ga4_event_name: str | None = None  # the caller's own name, so a refused event is still named
+    pixel_url: str | None = None  # for the tag to have the browser load (pinterest.pixel_tag_id)
+    click_id: str | None = None  # for the tag's _epik cookie (pinterest.report_click_id)
 
     def as_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
                                  "status": caller_word(self.status)}
         if self.ga4_event_name:
             entry["ga4_event_name"] = self.ga4_event_name
+        if self.pixel_url:
+            entry["pixel_url"] = self.pixel_url
+        if self.click_id:
+            entry["click_id"] = self.click_id
         if self.error:
             entry["reason" if self.status == Outcome.SKIPPED else "error"] = self.error
         return entry
+
+
+def for_browser(result: EventResult, built: Built) -> EventResult:
+    """What a server-side tag passes on to the browser, when the request asked for it.
+
+    The pixel only for an event Pinterest took or the queue holds (a failed one may be sent again
+    by replay, and its pixel would then count alone); the click id for any built event.
+    """
+    pixel = built.pixel_url if result.status in (Outcome.DELIVERED, Outcome.QUEUED) else None
+    click_id = built.payload["user_data"].get("click_id") if built.options.report_click_id else None
+    return replace(result, pixel_url=pixel, click_id=click_id) if pixel or click_id else result
 
 
 def summarize(results: Sequence[EventResult], attempts: Sequence[Attempt]) -> tuple[dict[str, Any], int]:

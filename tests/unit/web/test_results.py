@@ -7,7 +7,9 @@ import pytest
 from function.delivery.deliverer import Attempt, EventOutcome
 from function.delivery.pinterest import Answer
 from function.outcomes import Outcome
-from function.web.results import EventResult, summarize
+from function.pipeline.options import Options
+from function.pipeline.request import Built
+from function.web.results import EventResult, for_browser, summarize
 
 
 def result(status: Outcome, error: str | None = None, http_status: int = 200) -> EventResult:
@@ -78,3 +80,24 @@ def test_an_entry_names_the_ga4_event_when_known() -> None:
     assert named.as_json() == {"event_id": "T-1", "event_name": "checkout", "ga4_event_name": "purchase",
                                "status": "invalid", "error": "too old"}
     assert "ga4_event_name" not in result(Outcome.SKIPPED).as_json()
+
+
+def _built(pixel: str | None, report_click_id: bool) -> Built:
+    opts = Options(event_name_setup="inherit", event_name="", action_source="web", test=False,
+                   pixel_tag_id="26" if pixel else "", report_click_id=report_click_id)
+    return Built(0, {"event_id": "e-1", "user_data": {"click_id": "dj0yJnU9abc"}}, opts, "purchase", pixel)
+
+
+@pytest.mark.parametrize("status", [Outcome.DELIVERED, Outcome.QUEUED])
+def test_a_taken_event_carries_its_pixel_and_click_id_when_asked(status: Outcome) -> None:
+    entry = for_browser(result(status), _built("https://ct.pinterest.com/v3/?event=checkout", True)).as_json()
+    assert entry["pixel_url"] == "https://ct.pinterest.com/v3/?event=checkout"
+    assert entry["click_id"] == "dj0yJnU9abc"
+
+
+def test_a_failed_event_has_no_pixel_but_its_click_id_and_nothing_unasked_is_added() -> None:
+    failed = for_browser(result(Outcome.FAILED), _built("https://ct.pinterest.com/v3/?event=checkout", True))
+    assert "pixel_url" not in failed.as_json()
+    assert failed.as_json()["click_id"] == "dj0yJnU9abc"
+    assert for_browser(result(Outcome.DELIVERED), _built(None, False)).as_json() == result(
+        Outcome.DELIVERED).as_json()
