@@ -1,10 +1,12 @@
 """The Pinterest tag's pixel URL for an event as built, for the browser to load with the same event_id.
 
 A server-side GTM tag cannot run Pinterest's JavaScript tag, but it can have the visitor's browser
-load an image: `https://ct.pinterest.com/v3/?event=…&tid=…`, the request Pinterest's tag makes
-itself. Pinterest deduplicates it with the Conversions API event by their shared event_id. It is
-built here, from the built event, so the tag and the Conversions API read one field table: user
-data only as the digests already sent (`pd[...]`), event data (`ed[...]`), automatic data (`ad[...]`).
+load an image: `https://ct.pinterest.com/v3/?event=…&tid=…`, the request Pinterest's `<noscript>`
+image tag makes, its data as bracketed keys (`ed[value]=…`; the JavaScript tag sends the same
+objects as JSON in `ed=`, `pd=`, `ad=`). Pinterest deduplicates it with the Conversions API event
+by their shared event_id. It is built here, from the built event, so the tag and the Conversions
+API read one field table: user data only as the digests already sent (`pd[...]`), event data
+(`ed[...]`), automatic data (`ad[...]`).
 Help: help.pinterest.com "Pinterest tag parameters and cookies" (tid, event, ed, ad[loc], ad[ref],
 pd[em]); "Add event codes" (the tag's event names).
 """
