@@ -156,6 +156,12 @@ def test_the_code_uses_only_syntax_sandboxed_javascript_runs() -> None:
     assert found == set()
 
 
+def test_the_template_s_own_scenarios_pass_offline() -> None:
+    results = json.loads(node("tests", str(TEMPLATE)))
+    assert [r["name"] for r in results] == re.findall(r"^- name: (.*)$", PARTS["TESTS"], flags=re.MULTILINE)
+    assert [r for r in results if not r["passed"]] == []
+
+
 def test_the_scenarios_catch_a_broken_tag(tmp_path: Path) -> None:
     """The ___TESTS___ scenarios and the harness's test API are not vacuous: each breakage fails one."""
     breakages = {
