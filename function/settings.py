@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from function.credentials.callers import API_KEY_MIN_CHARS, api_keys
-from function.credentials.secret_manager import parse_one_secret_name, parse_secret_name
 from function.errors import ConfigError, GatewayError
+from function.identifiers import API_KEY_MIN_CHARS, api_keys, parse_one_secret_name, parse_secret_name
 from function.limits import EVENTS_PER_CALL, is_ad_account_id
-from function.logs.bigquery import parse_table_id
-from function.logs.sqlite import parse_path
 from function.pipeline import event_names
 from function.pipeline.coerce import choice, switch
 from function.pipeline.options import ACTION_SOURCES, CONSENT_MODES, DELIVERY_MODES, EVENT_NAME_SETUPS
 
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
+# Values of LOG_SQLITE_PATH that switch the local store off.
+_SQLITE_OFF = frozenset({"none", "off"})
+# project.dataset.table; a domain-scoped project ("example.com:proj") may hold dots, the others may not.
+_TABLE_ID = re.compile(r"[a-z0-9][a-z0-9.:-]{0,99}\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}")
 
 
 def parse_ad_account_id(value: str) -> str:
@@ -91,6 +92,20 @@ def _is_loopback(host: str) -> bool:
 def parse_api_keys(value: str) -> tuple[str, ...]:
     """Comma-separated caller keys, checked as api_keys checks them."""
     return api_keys(value.split(","))
+
+
+def parse_table_id(value: str) -> str:
+    """A fully qualified BigQuery table id, as LOG_BIGQUERY_TABLE spells it."""
+    value = value.strip()
+    if not _TABLE_ID.fullmatch(value):
+        raise ValueError("must be project.dataset.table (letters, digits, _; the table may hold -)")
+    return value
+
+
+def parse_path(value: str) -> str:
+    """A file path; none (or off) keeps no local rows, spelt as ''."""
+    value = value.strip()
+    return "" if value.lower() in _SQLITE_OFF else value
 
 
 def parse_text(value: str) -> str:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from function.credentials.secret_manager import SecretError
 from function.errors import ServiceUnavailable, Unauthorized
+from function.identifiers import ASCII_WHITESPACE, api_keys
 from function.logs.console import Headers
-
-# A caller key is a shared secret pasted into GTM: long enough not to be guessed, and visible ASCII,
-# since HTTP clients do not agree on how other characters travel in a header.
-API_KEY_MIN_CHARS = 16
-_API_KEY = re.compile(r"[!-~]+")
-ASCII_WHITESPACE = " \t\r\n\v\f"  # str.strip() alone would also trim a no-break space
 
 REJECTION = "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"
 UNCONFIGURED = ("caller authentication is not configured: set GATEWAY_API_KEYS_SECRET (GATEWAY_API_KEYS "
@@ -63,21 +57,6 @@ class ApiKeys:
             raise Unauthorized(REJECTION)
         if not matches(presented, self._keys()):  # keys that cannot be read raise SecretError
             raise Unauthorized(REJECTION)
-
-
-def api_keys(candidates: list[str]) -> tuple[str, ...]:
-    """Caller keys trimmed of ASCII whitespace only, blanks and repeats dropped, each one checked.
-
-    A no-break space or any other character outside visible ASCII is refused rather than trimmed
-    or kept: no client could be relied on to send it as configured. Messages count, never quote.
-    """
-    keys = tuple(dict.fromkeys(k.strip(ASCII_WHITESPACE) for k in candidates if k.strip(ASCII_WHITESPACE)))
-    for position, key in enumerate(keys, 1):
-        if not _API_KEY.fullmatch(key):
-            raise ValueError(f"key {position} must be visible ASCII characters only, without spaces")
-        if len(key) < API_KEY_MIN_CHARS:
-            raise ValueError(f"key {position} is shorter than {API_KEY_MIN_CHARS} characters")
-    return keys
 
 
 def presented_key(headers: Headers) -> str:

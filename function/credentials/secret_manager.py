@@ -7,14 +7,9 @@ token-cached instance never need it before the first request), then reused by ev
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from typing import Any, Protocol
 
-# The one placeholder a secret name may hold: replaced by the digits-only ad account id.
-AD_ACCOUNT_PLACEHOLDER = "{ad_account_id}"
-# projects/P/secrets/S[/versions/V]: ids of letters, digits, '-' and '_' (Secret Manager's alphabet).
-_VERSION_NAME = re.compile(r"projects/[A-Za-z0-9-]+/secrets/[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+)?")
 # Seconds one attempt may take; Secret Manager answers in milliseconds when it is up, and an attempt
 # stuck on a dead connection delays the first read after an outage by at most this much.
 ATTEMPT_TIMEOUT_S = 2.0
@@ -50,29 +45,6 @@ class SecretReader(Protocol):
     def connect(self) -> None: ...
 
     def access(self, name: str) -> str: ...
-
-
-def parse_secret_name(value: str) -> str:
-    """A version name; a bare secret name means its latest version. {ad_account_id} may stand for digits."""
-    value = value.strip()
-    if not value:
-        return ""
-    if not _VERSION_NAME.fullmatch(value.replace(AD_ACCOUNT_PLACEHOLDER, "0")):
-        raise ValueError("must be projects/PROJECT/secrets/SECRET, optionally followed by /versions/VERSION "
-                         "(letters, digits, - and _; {ad_account_id} may stand for the account)")
-    return value if "/versions/" in value else value + "/versions/latest"
-
-
-def parse_one_secret_name(value: str) -> str:
-    """A version name as in parse_secret_name, for a secret shared by every ad account."""
-    if AD_ACCOUNT_PLACEHOLDER in value:
-        raise ValueError("must name one secret; {ad_account_id} is for PINTEREST_ACCESS_TOKEN_SECRET only")
-    return parse_secret_name(value)
-
-
-def for_account(name: str, ad_account_id: str) -> str:
-    """The version name of one ad account's secret (the id is digits only, checked before)."""
-    return name.replace(AD_ACCOUNT_PLACEHOLDER, ad_account_id)
 
 
 class SecretManager:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from function.credentials.cache import SecretCache
-from function.credentials.secret_manager import SecretError, SecretReader, for_account
+from function.credentials.secret_manager import SecretError, SecretReader
+from function.identifiers import for_account
 from function.logs.console import ConsoleLog
 
 

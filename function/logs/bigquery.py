@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -33,16 +32,6 @@ _ROW_ENVELOPE_BYTES = 32
 _RETRYABLE_REASONS = frozenset({"backendError", "internalError", "stopped", "timeout", "rateLimitExceeded"})
 # Characters of a foreign error message kept.
 _MAX_ERROR = 300
-# project.dataset.table; a domain-scoped project ("example.com:proj") may hold dots, the others may not.
-_TABLE_ID = re.compile(r"[a-z0-9][a-z0-9.:-]{0,99}\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}")
-
-
-def parse_table_id(value: str) -> str:
-    """A fully qualified table id, as LOG_BIGQUERY_TABLE spells it."""
-    value = value.strip()
-    if not _TABLE_ID.fullmatch(value):
-        raise ValueError("must be project.dataset.table (letters, digits, _; the table may hold -)")
-    return value
 
 
 class BigQueryStore:

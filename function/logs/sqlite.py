@@ -19,19 +19,11 @@ TABLE = "events"
 # BigQuery column type → SQLite column type; JSON as text, TIMESTAMP as sortable ISO text.
 _SQLITE_TYPES = {"STRING": "TEXT", "INTEGER": "INTEGER", "FLOAT": "REAL", "BOOLEAN": "INTEGER",
                  "TIMESTAMP": "TEXT", "JSON": "TEXT"}
-# Values of LOG_SQLITE_PATH that switch the local store off.
-_OFF = frozenset({"none", "off"})
 # The checkout, the directory holding the function package: a relative LOG_SQLITE_PATH starts there, so
 # the function, `make dev` and `python -m function logs` run from any directory all find the same file.
 CHECKOUT = Path(function.__file__).resolve().parent.parent
 # 5 s: how long a write waits for another process (a `logs` reader, a second worker) to let go.
 _BUSY_TIMEOUT_MS = 5000
-
-
-def parse_path(value: str) -> str:
-    """A file path; none (or off) keeps no local rows, spelt as ''."""
-    value = value.strip()
-    return "" if value.lower() in _OFF else value
 
 
 def _create_sql() -> str:

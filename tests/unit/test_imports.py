@@ -1,8 +1,9 @@
 """The arrows of ARCHITECTURE.md, checked by importing each wing in a fresh interpreter.
 
 The data path loads nothing of ours but errors, limits and outcomes (the shared vocabularies), no
-SQLite or Google client, and reads no file; delivery, credentials and logs never load settings, app
-or web (they take plain values).
+SQLite or Google client, and reads no file; settings stands on no adapter either (the spelling of
+secret names and caller keys lives in identifiers.py); delivery, credentials and logs never load
+settings, app or web (they take plain values).
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ def test_importing_the_pipeline_loads_nothing_but_the_pipeline_errors_limits_and
     ours = [name for name in loaded["modules"] if name == "function" or name.startswith("function.")]
     assert [name for name in ours if not name.startswith("function.pipeline")] == \
         ["function", "function.errors", "function.limits", "function.outcomes"]
+    assert not [name for name in loaded["modules"] if name in ("sqlite3", "requests", "flask")
+                or name.startswith(("google", "_sqlite3"))]
+    assert [path for path in loaded["opened"]
+            if not path.endswith((".py", ".pyc")) and not Path(path).is_dir()] == []
+
+
+def test_importing_settings_loads_no_adapter_no_sqlite_and_no_google_client() -> None:
+    loaded = imported(["function.settings"])
+    allowed = {"function", "function.settings", "function.identifiers", "function.errors", "function.limits",
+               "function.outcomes"}
+    ours = [name for name in loaded["modules"] if name == "function" or name.startswith("function.")]
+    assert [name for name in ours if name not in allowed and not name.startswith("function.pipeline")] == []
     assert not [name for name in loaded["modules"] if name in ("sqlite3", "requests", "flask")
                 or name.startswith(("google", "_sqlite3"))]
     assert [path for path in loaded["opened"]

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from function.credentials import secret_manager
 from function.credentials.secret_manager import (
     SecretCorrupt,
     SecretDenied,
@@ -16,8 +15,6 @@ from function.credentials.secret_manager import (
     SecretManager,
     SecretNotFound,
     SecretUnreachable,
-    parse_one_secret_name,
-    parse_secret_name,
 )
 from function.errors import ConfigError
 from function.settings import Settings
@@ -29,42 +26,6 @@ CANARY = "pina_CANARY_secret_value_91f3"
 
 def reader(stub: SecretManagerStub, **kwargs: float) -> SecretManager:
     return SecretManager(stub.endpoint, **({"retry_budget_s": 0} | kwargs))
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        pytest.param(SECRET, SECRET + "/versions/latest", id="a bare secret means its latest version"),
-        pytest.param(SECRET + "/versions/3", SECRET + "/versions/3", id="a numbered version is kept"),
-        pytest.param(f" {SECRET}/versions/latest\n", SECRET + "/versions/latest", id="the name is trimmed"),
-        pytest.param("projects/123456789/secrets/tok_{ad_account_id}", "projects/123456789/secrets/"
-                     "tok_{ad_account_id}/versions/latest", id="the ad account placeholder is allowed"),
-        pytest.param("", "", id="unset stays unset"),
-    ],
-)
-def test_parse_secret_name_accepts(value: str, expected: str) -> None:
-    assert parse_secret_name(value) == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        pytest.param("pinterest-token", id="a bare id without its project is refused"),
-        pytest.param("projects/demo/secrets/", id="an empty secret id is refused"),
-        pytest.param("projects/demo/secrets/a/b", id="a stray path segment is refused"),
-        pytest.param("projects/demo/secrets/tok/versions/1:access", id="a method suffix is refused"),
-        pytest.param("projects/demo/secrets/{account}", id="an unknown placeholder is refused"),
-        pytest.param("projects/../secrets/tok", id="a dotted segment is refused"),
-    ],
-)
-def test_parse_secret_name_refuses(value: str) -> None:
-    with pytest.raises(ValueError, match="must be projects/PROJECT/secrets/SECRET"):
-        parse_secret_name(value)
-
-
-def test_a_secret_shared_by_every_account_may_not_hold_the_placeholder() -> None:
-    with pytest.raises(ValueError, match="must name one secret"):
-        parse_one_secret_name("projects/demo/secrets/keys-{ad_account_id}")
 
 
 @pytest.mark.parametrize(
@@ -85,11 +46,6 @@ def test_secret_settings_are_checked_at_start_up_by_name(variable: str, value: s
         Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549", variable: value})
     assert str(caught.value).startswith(f"invalid configuration: {variable} {message}")
     assert "pina_not_a_secret_name" not in str(caught.value)
-
-
-def test_for_account_fills_in_the_ad_account_id() -> None:
-    assert secret_manager.for_account("projects/p/secrets/t-{ad_account_id}/versions/latest", "549") == \
-        "projects/p/secrets/t-549/versions/latest"
 
 
 def test_access_reads_the_latest_version_and_a_numbered_one(secret_stub: SecretManagerStub) -> None:
