@@ -13,6 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+import tenacity
+
+from function.delivery.retry import stop_strategy
 from function.logs.console import ConsoleLog
 from function.logs.store import LogStore, PendingRow, StoreUnavailable
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
@@ -131,34 +134,50 @@ class LogWriter:
         return seconds_to_due(self._rows, self._clock(), self._flush_s)
 
     def _write(self, batch: list[PendingRow]) -> None:
-        """Insert with retries and backoff; rows refused for good or after the last try go to the console."""
+        """Insert with the shared retry strategy: tenacity's loop, delivery's stop rule (attempts or the
+        shutdown deadline), doubling waits. Only the rows still refused for a passing reason are
+        re-sent; rows refused for good, or left after the last try, go to the console."""
         if self._clock() >= self._shutdown_at:
             self._to_console(batch, "the shutdown budget ended before the insert")
             return
-        pending = batch
-        for attempt in range(1, self._attempts + 1):
-            try:
-                failures = self.store.insert(pending)
-                error = None
-            except StoreUnavailable as exc:
-                failures, error = [], str(exc)
-            except Exception as exc:  # a store bug must not end the thread or lose the rows
-                failures, error = [], f"{type(exc).__name__} in the {self.store.name} store"
-            if error is None:
-                final = [f for f in failures if not f.retryable]
-                for failure in final:
-                    self._to_console([pending[failure.index]],
-                                     f"{self.store.name} refused the row: {failure.reason}")
-                retry = [pending[f.index] for f in failures if f.retryable]
-                if not retry:
-                    return
-                pending, error = retry, "; ".join(sorted({f.reason for f in failures if f.retryable}))
-            delay = min(self._backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S)
-            if attempt == self._attempts or self._clock() + delay >= self._shutdown_at:
-                self._to_console(pending, f"{self.store.name} insert failed after {attempt} attempts: "
-                                          f"{error}")
-                return
-            self._pause(delay)
+        rest = batch
+
+        def attempt() -> tuple[list[PendingRow], str]:
+            nonlocal rest
+            rest, error = self._insert(rest)
+            return rest, error
+
+        retrying = tenacity.Retrying(
+            stop=stop_strategy(self._attempts, lambda: self._shutdown_at, self._clock),
+            wait=tenacity.wait_exponential(multiplier=self._backoff_s, max=BACKOFF_MAX_S),
+            retry=tenacity.retry_if_result(lambda left: bool(left[0])),
+            retry_error_callback=self._give_up,
+            sleep=self._pause,
+        )
+        retrying(attempt)
+
+    def _insert(self, rows: list[PendingRow]) -> tuple[list[PendingRow], str]:
+        """One insert: the rows worth another try and why ([] when none); rows refused for good go to
+        the console. Never raises, so a store bug neither ends the thread nor loses the rows."""
+        try:
+            failures = self.store.insert(rows)
+        except StoreUnavailable as exc:
+            return rows, str(exc)
+        except Exception as exc:
+            return rows, f"{type(exc).__name__} in the {self.store.name} store"
+        for failure in failures:
+            if not failure.retryable:
+                self._to_console([rows[failure.index]],
+                                 f"{self.store.name} refused the row: {failure.reason}")
+        passing = [f for f in failures if f.retryable]
+        return [rows[f.index] for f in passing], "; ".join(sorted({f.reason for f in passing}))
+
+    def _give_up(self, state: tenacity.RetryCallState) -> None:
+        """After the last try (or when the next wait would pass the deadline): the rest to the console."""
+        assert state.outcome is not None
+        rest, error = state.outcome.result()
+        self._to_console(rest, f"{self.store.name} insert failed after {state.attempt_number} attempts: "
+                               f"{error}")
 
     def _pause(self, delay: float) -> None:
         """Back off before the next try; a close cuts it short."""
