@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.processes import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -123,34 +123,8 @@ def machine() -> dict[str, str]:
 # ---------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited early with code {process.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on port {port} within {timeout_s} s")
-
-
-def stop(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
-    """SIGTERM, then SIGKILL after `timeout_s` (the process is ours: started by these scripts)."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+# free_port, wait_for_port and stop_process are the tests' own (tests/processes.py): one way to start
+# and stop a process on loopback.
 
 
 @dataclass
@@ -187,7 +161,7 @@ class SandboxProcess:
         self.control("POST", "faults", config)
 
     def stop(self) -> None:
-        stop(self.process)
+        stop_process(self.process)
 
 
 def start_sandbox_process() -> SandboxProcess:
@@ -224,7 +198,7 @@ class ServerProcess:
         return vm_hwm_mb(self.process.pid)
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        stop(self.process, timeout_s)
+        stop_process(self.process, timeout_s)
 
 
 def vm_hwm_mb(pid: int) -> float:

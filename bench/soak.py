@@ -48,6 +48,7 @@ from bench.common import (
     wait_for_port,
     workdir,
 )
+from tests.processes import stop_like_the_platform
 
 CANARY_TOKEN = "soak-canary-token-7f3a9c"  # noqa: S105 - planted to prove it is never logged
 CANARY_CALLER_KEY = "soak-canary-caller-key-51d8"
@@ -59,7 +60,6 @@ PHONE_LEAK = re.compile(r"(?<![0-9a-fA-F])(?:\(?415\)?[\s.-]{0,2}555[\s.-]?|1?41
 FAULTS = {"probability": 0.2, "kinds": ["429", "503", "timeout", "drop", "slow"], "retry_after": 1,
           "latency_ms": 2500, "timeout_s": 3, "seed": 5}
 READ_TIMEOUT_S = "2"  # PINTEREST_TIMEOUT_S: below the slow fault's 2.5 s, so the function gives up first
-PLATFORM_GRACE_S = 10.0  # Cloud Run: SIGKILL 10 s after SIGTERM
 CLIENT_THREADS = 4
 # slow-sigterm: every call sleeps 30 s (past the read timeout) before it is answered.
 SLOW_PINTEREST = {"probability": 1.0, "kinds": ["slow"], "latency_ms": 30_000}
@@ -211,21 +211,6 @@ def start_sandbox() -> SandboxProcess:
     return SandboxProcess(process, port)
 
 
-def stop_like_the_platform(server: ServerProcess) -> bool:
-    """SIGTERM, then SIGKILL after the platform's grace; True when the server exited on its own."""
-    import signal
-    import subprocess
-
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=PLATFORM_GRACE_S)
-        return True
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-        return False
-
-
 def evidence_of_unknown(rows: list[dict], lines: list[str]) -> set[str]:
     """Event ids whose delivery timed out at least once: Pinterest may have processed them."""
     found = set()
@@ -302,12 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     while driver.accepted_count() < args.events // 2 and load.is_alive():
         time.sleep(0.05)
     accepted_at_sigterm = driver.accepted_count()
-    clean_exit = stop_like_the_platform(servers[0])
+    clean_exit = stop_like_the_platform(servers[0].process)
     servers.append(start_server("pinterest_capi", ROOT / "main.py", env, where / "server-2.log"))
     driver.port = servers[1].port
     load.join(max(deadline - time.monotonic(), 0))
     _wait_quiet(sandbox)
-    clean_final = stop_like_the_platform(servers[1])
+    clean_final = stop_like_the_platform(servers[1].process)
     stats = sandbox.stats()
     recorded = Counter(record["event"]["event_id"] for record in sandbox.events())
     sandbox.stop()
@@ -422,7 +407,7 @@ def slow_sigterm() -> int:
         caller.start()
     time.sleep(1.0)  # they are waiting on Pinterest now
     sigterm_at = time.monotonic()
-    clean_exit = stop_like_the_platform(server)
+    clean_exit = stop_like_the_platform(server.process)
     exit_s = time.monotonic() - sigterm_at
     delivered = {record["event"]["event_id"] for record in sandbox.events()}  # before its slow calls end
     for caller in callers:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment per test."""
+"""Shared fixtures: a clean environment per test, and the session's sandbox (helpers: tests/processes.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
+
+from function.sandbox.server import Sandbox, start_sandbox
+from tests.processes import SANDBOX_TOKEN, control
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +41,18 @@ def unanswered_connect() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/v5"
     for held in [*fillers, listener]:
         held.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """One real sandbox for the session, answering to SANDBOX_TOKEN."""
+    running = start_sandbox(port=0, token=SANDBOX_TOKEN)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def clean_sandbox(sandbox: Sandbox) -> Sandbox:
+    """The session's sandbox with its recordings, counters and faults reset before the test."""
+    requests.delete(control(sandbox, "events"), timeout=5)
+    return sandbox

@@ -1,113 +1,13 @@
-"""Real processes for end-to-end tests: the Pinterest sandbox and the functions-framework server."""
+"""The functions-framework server the end-to-end tests share, on the session's sandbox (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import requests
 
-from function.sandbox.server import Sandbox, start_sandbox
-
-ROOT = Path(__file__).resolve().parents[2]
-SANDBOX_TOKEN = "e2e-canary-token-5f0c"  # planted: must never appear in any output
-AD_ACCOUNT = "549000000042"
-CALLER_KEY = "e2e-caller-key-7b1d"  # the API key every started server accepts unless a test sets its own
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """Bounded wait until the server accepts connections (or died)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listened on port {port} within {timeout_s} s")
-
-
-@dataclass
-class FunctionServer:
-    """The real functions-framework server running main.pinterest_capi."""
-
-    url: str
-    log_path: Path
-    process: subprocess.Popen[bytes]
-    api_key: str = CALLER_KEY
-
-    def post(self, body: object, **kwargs: object) -> requests.Response:
-        """POST as an authenticated caller; headers given here are added (and win)."""
-        headers = {"Authorization": f"Bearer {self.api_key}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
-        return requests.post(self.url, json=body, timeout=30, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def copy_checkout(destination: Path) -> Path:
-    """The parts of the checkout that run (function/, tools/, main.py, examples/), with nothing under .local/:
-    a test of what lands in the checkout's own files runs in a copy, never in the developer's."""
-    for part in ("function", "tools", "examples"):
-        shutil.copytree(ROOT / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "main.py", destination / "main.py")
-    return destination
-
-
-def start_function(env: dict[str, str], log_path: Path, root: Path = ROOT) -> FunctionServer:
-    """functions-framework as the platform runs it (gunicorn), with our settings, from `root`'s main.py."""
-    port = free_port()
-    # The log rows of a test server go beside its log, not into the developer's .local/ store.
-    full_env = {**os.environ, "GATEWAY_API_KEYS": CALLER_KEY, "LOG_SQLITE_PATH": str(log_path) + ".sqlite3",
-                **env, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--target", "pinterest_capi",
-             "--source", str(root / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    atexit.register(_kill_if_running, process)  # a test that fails before stopping it leaks no server
-    wait_for_port(port, process)
-    return FunctionServer(f"http://127.0.0.1:{port}/", log_path, process)
-
-
-def _kill_if_running(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(port=0, token=SANDBOX_TOKEN)
-    yield running
-    running.stop()
+from function.sandbox.server import Sandbox
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function, stop_process
 
 
 @pytest.fixture(scope="session")
@@ -122,10 +22,3 @@ def function_server(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) 
     server = start_function(env, tmp_path_factory.mktemp("function") / "server.log")
     yield server
     stop_process(server.process)
-
-
-@pytest.fixture
-def clean_sandbox(sandbox: Sandbox) -> Sandbox:
-    """Recordings, counters and faults reset before the test."""
-    requests.delete(f"{sandbox.url.removesuffix('/v5')}/_sandbox/events", timeout=5)
-    return sandbox

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, start_function, stop_process
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, start_function, stop_process
 
 pytestmark = pytest.mark.slow
 

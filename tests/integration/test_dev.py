@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from function.settings import variables
-from tests.integration.conftest import copy_checkout, free_port
+from tests.processes import copy_checkout, free_port
 
 pytestmark = pytest.mark.slow
 

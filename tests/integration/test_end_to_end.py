@@ -9,22 +9,14 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer
 from tests.pinterest_spec import assert_valid_events_body, schema_errors
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, control, recorded
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 RAW_EMAIL = "Canary.Person@Example.com"
 RAW_PHONE = "+1 (650) 555-0199"
 
 pytestmark = pytest.mark.slow
-
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
-
-
-def recorded(sandbox: Sandbox) -> list[dict]:
-    return requests.get(control(sandbox, "events"), timeout=5).json()["events"]
 
 
 def purchase(event_id: str = "e2e-purchase-1") -> dict:

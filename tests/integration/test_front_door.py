@@ -21,7 +21,7 @@ import requests
 
 from function.pipeline.parse import MAX_BODY_BYTES
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     CALLER_KEY,
     SANDBOX_TOKEN,

@@ -7,10 +7,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import FunctionServer
+from tests.processes import FunctionServer, recorded
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +28,7 @@ def test_an_address_array_and_an_iso_event_time_reach_pinterest(function_server:
              "user_data": {"email_address": "someone@example.com", "address": addresses}}
     response = function_server.post(event)
     assert response.status_code == 200, response.text
-    control = f"{clean_sandbox.url.removesuffix('/v5')}/_sandbox/events"
-    [sent] = [record["event"] for record in requests.get(control, timeout=5).json()["events"]]
+    [sent] = [record["event"] for record in recorded(clean_sandbox)]
     assert sent["event_time"] == seconds
     user_data = sent["user_data"]
     for key, ga4_key in (("fn", "first_name"), ("ln", "last_name"), ("ct", "city"), ("zp", "postal_code")):

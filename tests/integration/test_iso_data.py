@@ -5,18 +5,16 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import FunctionServer
 from tests.pinterest_spec import assert_valid_events_body
+from tests.processes import FunctionServer, recorded
 
 pytestmark = pytest.mark.slow
 
 
 def _sent(sandbox: Sandbox) -> list[dict]:
-    control = f"{sandbox.url.removesuffix('/v5')}/_sandbox/events"
-    return [record["event"] for record in requests.get(control, timeout=5).json()["events"]]
+    return [record["event"] for record in recorded(sandbox)]
 
 
 def test_unknown_codes_stay_home_and_translated_country_names_are_read(function_server: FunctionServer,

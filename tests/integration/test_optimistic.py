@@ -14,32 +14,23 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function, stop_process
+from tests.processes import (
+    AD_ACCOUNT,
+    SANDBOX_TOKEN,
+    FunctionServer,
+    control,
+    recorded_ids,
+    start_function,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
 
 
 def event(event_id: str) -> dict:
     return {"event_name": "purchase", "event_id": event_id, "ip_override": "198.51.100.7",
             "user_agent": "UA/optimistic", "value": 10, "currency": "USD"}
-
-
-def recorded_ids(sandbox: Sandbox) -> list[str]:
-    records = requests.get(control(sandbox, "events"), timeout=5).json()["events"]
-    return [r["event"]["event_id"] for r in records]
-
-
-def wait_until(condition: object, timeout_s: float = 20.0) -> None:
-    """Bounded wait for an outcome, never a timing assertion."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
 
 
 def optimistic_env(sandbox: Sandbox, **extra: str) -> dict[str, str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import FunctionServer
 from tests.pinterest_spec import assert_valid_events_body
+from tests.processes import FunctionServer, recorded
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +24,7 @@ def test_first_class_names_and_item_brand_id_reach_pinterest(function_server: Fu
     response = function_server.post(events)
     assert response.status_code == 200, response.text
     assert [e["event_name"] for e in response.json()["events"]] == ["contact", "start_trial", "find_location"]
-    control = f"{clean_sandbox.url.removesuffix('/v5')}/_sandbox/events"
-    sent = [record["event"] for record in requests.get(control, timeout=5).json()["events"]]
+    sent = [record["event"] for record in recorded(clean_sandbox)]
     assert [e["event_name"] for e in sent] == ["contact", "start_trial", "find_location"]
     assert sent[1]["custom_data"]["contents"] == [{"id": "A1", "item_brand_id": "brand-7", "quantity": 1}]
     assert sent[2]["custom_data"]["contents"] == [{"id": "B2", "item_brand_id": "brand-8", "quantity": 1}]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,

@@ -18,7 +18,7 @@ import requests
 
 from function.sandbox.server import Sandbox
 from tests.amplifiers import AMPLIFIERS
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     CALLER_KEY,
     SANDBOX_TOKEN,

@@ -18,10 +18,11 @@ from function.app import create_gateway
 from function.credentials import secret_manager
 from function.sandbox.server import Sandbox
 from function.web.handler import Gateway
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,
+    control,
     start_function,
     stop_process,
 )
@@ -97,10 +98,6 @@ def call(gateway: Gateway, outputs: list[str], body: object, headers: dict[str, 
     response = gateway(request)
     outputs.append(response.get_data(as_text=True) + json.dumps(dict(response.headers)))
     return response
-
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
 
 
 def sandbox_calls(sandbox: Sandbox) -> int:

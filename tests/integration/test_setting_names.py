@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import FunctionServer
+from tests.processes import FunctionServer, control
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _stats(sandbox: Sandbox) -> dict:
-    return requests.get(f"{sandbox.url.removesuffix('/v5')}/_sandbox/stats", timeout=5).json()
+    return requests.get(control(sandbox, "stats"), timeout=5).json()
 
 
 def test_a_mistyped_setting_is_a_400_naming_it_and_the_setting_meant(function_server: FunctionServer,

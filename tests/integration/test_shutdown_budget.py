@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -20,11 +18,16 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox, start_sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function
+from tests.processes import (
+    AD_ACCOUNT,
+    SANDBOX_TOKEN,
+    control,
+    recorded_ids,
+    start_function,
+    stop_like_the_platform,
+)
 
 pytestmark = pytest.mark.slow
-
-PLATFORM_GRACE_S = 10.0  # Cloud Run: SIGKILL 10 s after SIGTERM
 
 
 @pytest.fixture
@@ -32,14 +35,9 @@ def slow_sandbox() -> Iterator[Sandbox]:
     """Its own sandbox: the slow calls it holds must not record into another test's sandbox."""
     running = start_sandbox(port=0, token=SANDBOX_TOKEN)
     slow = {"probability": 1.0, "kinds": ["slow"], "latency_ms": 30_000}
-    requests.post(f"{running.url.removesuffix('/v5')}/_sandbox/faults", json=slow, timeout=5)
+    requests.post(control(running, "faults"), json=slow, timeout=5)
     yield running
     running.stop()
-
-
-def recorded_ids(sandbox: Sandbox) -> set[str]:
-    records = requests.get(f"{sandbox.url.removesuffix('/v5')}/_sandbox/events", timeout=5).json()["events"]
-    return {r["event"]["event_id"] for r in records}
 
 
 def on_record(sqlite_path: Path) -> dict[str, dict]:
@@ -59,18 +57,6 @@ def event(event_id: str) -> dict:
 
 def accepted_ids(response: requests.Response) -> list[str]:
     return [e["event_id"] for e in response.json()["events"] if e["status"] in ("queued", "sent")]
-
-
-def stop_like_the_platform(server: FunctionServer) -> bool:
-    """SIGTERM, SIGKILL 10 s later; True when the server exited by itself."""
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=PLATFORM_GRACE_S)
-        return True
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-        return False
 
 
 def test_sigterm_with_a_full_queue_and_slow_awaited_requests_loses_nothing(
@@ -100,8 +86,8 @@ def test_sigterm_with_a_full_queue_and_slow_awaited_requests_loses_nothing(
     for caller in callers:
         caller.start()
     time.sleep(1.0)  # let them reach Pinterest
-    exited_by_itself = stop_like_the_platform(server)
-    delivered = recorded_ids(slow_sandbox)  # before the sandbox stops: stopping ends its slow calls
+    exited_by_itself = stop_like_the_platform(server.process)
+    delivered = set(recorded_ids(slow_sandbox))  # before the sandbox stops: stopping ends its slow calls
     for caller in callers:
         caller.join(timeout=30)
     for answer in answers:

@@ -1,11 +1,10 @@
-"""Real local servers for the log tests: the BigQuery emulator (its own venv, .venv-bq) and the sandbox."""
+"""The BigQuery emulator for the log tests (its own venv, .venv-bq); the sandbox is tests/conftest.py's."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from function.logs.schema import SCHEMA_PATH
-from function.sandbox.server import Sandbox, start_sandbox
-from tests.integration.conftest import ROOT, SANDBOX_TOKEN, free_port, stop_process, wait_for_port
+from tests.processes import ROOT, free_port, stop_process, wait_for_port
 
 BQ_VENV = ROOT / ".venv-bq"
 PROJECT = "test-project"
@@ -89,31 +86,3 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     finally:
         stop_process(process)
         log.close()
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(port=0, token=SANDBOX_TOKEN)
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def clean_sandbox(sandbox: Sandbox) -> Sandbox:
-    """Recordings, counters and faults reset before the test."""
-    requests.delete(control(sandbox, "events"), timeout=5)
-    return sandbox
-
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
-
-
-def wait_until(condition: Any, timeout_s: float = 20.0) -> bool:
-    """Bounded wait for an outcome, never a timing assertion."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False

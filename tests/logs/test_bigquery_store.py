@@ -18,8 +18,8 @@ from function.logs.query import LogQuery
 from function.logs.rows import InstanceFacts
 from function.logs.table_journal import TableJournal
 from function.logs.writer import LogWriter
-from tests.integration.conftest import ROOT, free_port
 from tests.logs.conftest import Emulator
+from tests.processes import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 

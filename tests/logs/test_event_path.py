@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import sqlite3
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,15 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     CALLER_KEY,
     SANDBOX_TOKEN,
     FunctionServer,
+    control,
     start_function,
-    stop_process,
+    stop_like_the_platform,
 )
-from tests.logs.conftest import control
 
 pytestmark = pytest.mark.slow
 
@@ -78,14 +76,6 @@ def env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
             "PINTEREST_API_URL": sandbox.url, "PINTEREST_MAX_ATTEMPTS": "1", **extra}
 
 
-def stop(server: FunctionServer) -> None:
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        stop_process(server.process)
-
-
 def logged_rows(server: FunctionServer) -> dict[str, dict]:
     """Rows the log writer could not store, from the server's console, by event id."""
     lines = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
@@ -106,7 +96,7 @@ def test_requests_are_answered_while_bigquery_hangs_and_its_rows_are_kept_on_the
         second = server.post([event("hang-2")])
         assert second.status_code == 200, second.text
     finally:
-        stop(server)
+        stop_like_the_platform(server.process)
     kept = logged_rows(server)
     assert {"hang-1", "hang-2"} <= set(kept), server.log_text()[-2000:]
     assert kept["hang-1"]["log_row"]["outcome"] == "delivered"
@@ -129,7 +119,7 @@ def test_no_row_and_no_log_line_holds_raw_personal_data_or_the_token(clean_sandb
         invalid = {"event_name": "purchase", "user_data": {"email": CANARY_EMAIL}, "pinterest.tag_name": "t"}
         server.post([{**invalid, "user_data": {"phone_number": CANARY_PHONE}}], headers=tag)
     finally:
-        stop(server)
+        stop_like_the_platform(server.process)
     with sqlite3.connect(database) as connection:
         connection.row_factory = sqlite3.Row
         rows = [dict(row) for row in connection.execute("SELECT * FROM events")]

@@ -13,8 +13,7 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, copy_checkout, start_function, stop_process
-from tests.logs.conftest import wait_until
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, copy_checkout, start_function, stop_process, wait_until
 
 pytestmark = pytest.mark.slow
 

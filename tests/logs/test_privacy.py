@@ -20,9 +20,17 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, FunctionServer, start_function
-from tests.logs.conftest import Emulator, control, wait_until
-from tests.logs.test_event_path import stop
+from tests.logs.conftest import Emulator
+from tests.processes import (
+    AD_ACCOUNT,
+    ROOT,
+    SANDBOX_TOKEN,
+    FunctionServer,
+    control,
+    start_function,
+    stop_like_the_platform,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +69,7 @@ def run_server(sandbox: Sandbox, log_path: Path, store: Mapping[str, str]) -> tu
         requests.post(control(sandbox, "faults"), json={"script": ["500"]}, timeout=5)
         assert server.post([ga4_event(f"fail-{MARK}")]).status_code == 502
     finally:
-        stop(server)
+        stop_like_the_platform(server.process)
     return server, environ
 
 

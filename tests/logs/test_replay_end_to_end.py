@@ -13,8 +13,17 @@ import requests
 
 from function.__main__ import main
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, start_function, stop_process
-from tests.logs.conftest import Emulator, control, wait_until
+from tests.logs.conftest import Emulator
+from tests.processes import (
+    AD_ACCOUNT,
+    ROOT,
+    SANDBOX_TOKEN,
+    control,
+    recorded_ids,
+    start_function,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +32,6 @@ def rows_of(event_id: str, environ: dict[str, str], capsys: pytest.CaptureFixtur
     """`logs --event-id X --json`, oldest first."""
     assert main(["logs", "--event-id", event_id, "--json"], environ=environ) == 0
     return [json.loads(line) for line in reversed(capsys.readouterr().out.splitlines())]
-
-
-def recorded_ids(sandbox: Sandbox) -> list[str]:
-    events = requests.get(control(sandbox, "events"), timeout=5).json()["events"]
-    return [r["event"]["event_id"] for r in events]
 
 
 def test_a_failed_event_replays_into_a_delivered_one_with_its_attempts_continued(

@@ -12,54 +12,26 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, start_function
-from tests.logs.conftest import control
-from tests.logs.test_event_path import stop
+from tests.doubles import Seen, recording_server
+from tests.processes import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, control, start_function, stop_like_the_platform
 
 pytestmark = pytest.mark.slow
 
 REPLAY_TOKEN = "replay-canary-token-31c9"
 
 
-class _Recording(BaseHTTPRequestHandler):
-    """Any POST, any path: recorded, and answered as Pinterest answers a processed batch."""
-
-    protocol_version = "HTTP/1.1"
-    seen: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        self.seen.append({"path": self.path, "body": body})
-        answer = json.dumps({"events": [{"status": "processed"} for _ in body.get("data", [])]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
-def recording() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
-    _Recording.seen.clear()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v5", _Recording.seen
-    server.shutdown()
-    server.server_close()
+def recording() -> Iterator[tuple[str, Seen]]:
+    with recording_server() as (url, seen):
+        yield f"{url}/v5", seen
 
 
 def ga4_event(event_id: str) -> dict:
@@ -100,7 +72,7 @@ def tamper(database: Path) -> None:
 
 
 def test_tampered_rows_are_refused_with_a_reason_and_only_the_intact_one_is_sent(
-        clean_sandbox: Sandbox, recording: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+        clean_sandbox: Sandbox, recording: tuple[str, Seen], tmp_path: Path) -> None:
     database = tmp_path / "log.sqlite3"
     environ = {"PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN,
                "PINTEREST_API_URL": clean_sandbox.url, "PINTEREST_MAX_ATTEMPTS": "1", "LOG_CONSOLE": "no",
@@ -110,7 +82,7 @@ def test_tampered_rows_are_refused_with_a_reason_and_only_the_intact_one_is_sent
         requests.post(control(clean_sandbox, "faults"), json={"script": ["500"]}, timeout=5)
         assert server.post([ga4_event(event_id) for event_id in TAMPERING]).status_code == 502
     finally:
-        stop(server)
+        stop_like_the_platform(server.process)
     tamper(database)
 
     url, seen = recording
@@ -128,7 +100,7 @@ def test_tampered_rows_are_refused_with_a_reason_and_only_the_intact_one_is_sent
         "t-raw-em": ("refused", "the payload holds a value the logs never keep (raw personal data?)"),
         "t-raw-text": ("refused", "the payload holds a value the logs never keep (raw personal data?)"),
     }, done.stderr
-    [call] = seen  # one request, to the configured account's endpoint, with the intact event alone
-    assert call["path"] == f"/v5/ad_accounts/{AD_ACCOUNT}/events"
-    assert [event["event_id"] for event in call["body"]["data"]] == ["t-intact"]
-    assert "victim@example.org" not in json.dumps(seen)
+    [(path, _, body)] = seen  # one request, to the configured account's endpoint, with the intact event alone
+    assert path == f"/v5/ad_accounts/{AD_ACCOUNT}/events"
+    assert [event["event_id"] for event in json.loads(body)["data"]] == ["t-intact"]
+    assert b"victim@example.org" not in body

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, start_function
 from tests.logs.conftest import Emulator
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, start_function
 
 pytestmark = pytest.mark.slow
 

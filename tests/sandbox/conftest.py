@@ -1,4 +1,5 @@
-"""A real sandbox on a free port for each test, stopped afterwards."""
+"""A fresh sandbox per test for the sandbox's own tests, in place of the session's (tests/conftest.py):
+they change its state, and a sleeping fault must not outlive its test."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.sandbox.helpers import TOKEN
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """A fresh in-process sandbox with no faults."""
+    """A fresh in-process sandbox with no faults, stopped after the test."""
     running = start_sandbox("127.0.0.1", 0, TOKEN)
     yield running
     running.stop()

@@ -32,14 +32,9 @@ def make_event(now: float | None = None, **overrides: Any) -> dict[str, Any]:
     return event
 
 
-def spec() -> dict[str, Any]:
-    """The parsed OpenAPI description, with the Pinterest 5.28 additions the other tests see."""
-    return pinterest_spec.spec()
-
-
 def schema(name: str) -> dict[str, Any]:
     """A component schema by name."""
-    return spec()["components"]["schemas"][name]
+    return pinterest_spec.spec()["components"]["schemas"][name]
 
 
 def assert_matches(instance: object, name: str) -> None:

@@ -12,6 +12,7 @@ import requests
 
 from function.sandbox import FaultConfig, Sandbox, parse_fault_config, start_sandbox
 from function.sandbox.faults import FaultPlan
+from tests.processes import control
 from tests.sandbox.helpers import AD_ACCOUNT, TOKEN, assert_matches, make_event
 
 
@@ -24,7 +25,7 @@ def call(sandbox: Sandbox, events: int = 1, timeout: float = 5) -> requests.Resp
 
 def set_faults(sandbox: Sandbox, config: dict[str, Any]) -> requests.Response:
     """Configure faults the way a user of the HTTP API does."""
-    return requests.post(sandbox.url.removesuffix("/v5") + "/_sandbox/faults", json=config, timeout=5)
+    return requests.post(control(sandbox, "faults"), json=config, timeout=5)
 
 
 class TestParsing:
@@ -237,7 +238,7 @@ class TestOverHttp:
         assert {429, 503} & set(expected)
 
     def test_get_post_delete_the_configuration(self, sandbox: Sandbox) -> None:
-        root = sandbox.url.removesuffix("/v5") + "/_sandbox/faults"
+        root = control(sandbox, "faults")
         shown = set_faults(sandbox, {"probability": 0.25, "kinds": ["503"], "script": ["429"]}).json()
         assert shown == requests.get(root, timeout=5).json()
         assert shown == {

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from function.sandbox import Sandbox
+from tests.processes import control, recorded
 from tests.sandbox.helpers import AD_ACCOUNT, TOKEN, assert_matches, make_event
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,15 +42,9 @@ def post_raw(sandbox: Sandbox, data: bytes, content_type: str = "application/jso
     )
 
 
-def control(sandbox: Sandbox, method: str, name: str, body: object = None) -> requests.Response:
+def ask(sandbox: Sandbox, method: str, name: str, body: object = None) -> requests.Response:
     """Call one of the /_sandbox endpoints."""
-    root = sandbox.url.removesuffix("/v5")
-    return requests.request(method, f"{root}/_sandbox/{name}", json=body, timeout=5)
-
-
-def recorded(sandbox: Sandbox) -> list[dict[str, Any]]:
-    """The recorded events, as a client sees them."""
-    return control(sandbox, "GET", "events").json()["events"]
+    return requests.request(method, control(sandbox, name), json=body, timeout=5)
 
 
 class TestAccepted:
@@ -198,7 +192,7 @@ class TestRecording:
         post(sandbox, {"data": [make_event()] * 3})
         post(sandbox, {"data": [make_event(), make_event(event_time=0)]})
         post(sandbox, {"data": [make_event()]}, token="nope")
-        assert control(sandbox, "GET", "stats").json() == {
+        assert ask(sandbox, "GET", "stats").json() == {
             "calls": 3,
             "events_received": 5,
             "events_processed": 4,
@@ -209,12 +203,12 @@ class TestRecording:
 
     def test_delete_resets_events_counters_and_faults(self, sandbox: Sandbox) -> None:
         post(sandbox, {"data": [make_event()]})
-        control(sandbox, "POST", "faults", {"script": ["503"]})
-        response = control(sandbox, "DELETE", "events")
+        ask(sandbox, "POST", "faults", {"script": ["503"]})
+        response = ask(sandbox, "DELETE", "events")
         assert response.status_code == 200
         assert recorded(sandbox) == []
-        assert control(sandbox, "GET", "stats").json()["calls"] == 0
-        assert control(sandbox, "GET", "faults").json()["script"] == []
+        assert ask(sandbox, "GET", "stats").json()["calls"] == 0
+        assert ask(sandbox, "GET", "faults").json()["script"] == []
         assert post(sandbox, {"data": [make_event()]}).status_code == 200
 
     def test_python_api_sees_the_same_recordings(self, sandbox: Sandbox) -> None:
@@ -250,7 +244,7 @@ class TestRouting:
         assert response.json() == {"code": 5, "message": "Method not allowed"}
 
     def test_wrong_method_on_control_endpoint(self, sandbox: Sandbox) -> None:
-        response = control(sandbox, "POST", "stats")
+        response = ask(sandbox, "POST", "stats")
         assert response.status_code == 405
         assert response.headers["Allow"] == "GET"
 
@@ -260,7 +254,7 @@ class TestRouting:
         assert response.json()["code"] == 501
 
     def test_head_has_no_body(self, sandbox: Sandbox) -> None:
-        response = requests.head(sandbox.url.removesuffix("/v5") + "/_sandbox/stats", timeout=5)
+        response = requests.head(control(sandbox, "stats"), timeout=5)
         assert response.status_code == 200
         assert response.content == b""
 

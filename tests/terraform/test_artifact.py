@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from function.sandbox.server import start_sandbox
-from tests.integration.conftest import free_port, wait_for_port
+from tests.processes import control, free_port, wait_for_port
 from tests.terraform.deployment import ROOT, python_for, run
 from tests.terraform.workspace import REQUIRED, Terraform
 
@@ -112,7 +112,7 @@ def test_archive_serves_from_a_clean_venv_with_only_its_requirements(planned: tu
             wait_for_port(port, server)
             body = json.loads((ROOT / "examples" / "purchase.json").read_text())
             answer = requests.post(f"http://127.0.0.1:{port}/", json=body, timeout=30)
-            events = requests.get(f"{sandbox.url.removesuffix('/v5')}/_sandbox/events", timeout=5).json()
+            events = requests.get(control(sandbox, "events"), timeout=5).json()
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

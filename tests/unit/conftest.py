@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -31,11 +30,3 @@ def waiting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(cache._Flight, "outcome", outcome)
     return count
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Bounded polling for something another thread does."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)

@@ -13,20 +13,13 @@ import pytest
 from function.credentials.cache import MAX_STALE_S, RETRY_AFTER_ERROR_S, WARN_EVERY_S, SecretCache
 from function.credentials.secret_manager import SecretError, SecretUnreachable
 from function.logs.console import ConsoleLog
-from tests.unit.conftest import wait_until
+from tests.doubles import Clock
+from tests.processes import wait_until
 
 NAME = "projects/p/secrets/s/versions/latest"
 TTL = 300.0
 # Waits long enough that a read of the Loader always ends inside them, unless a test holds it.
 LONG_WAIT_S = 10.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Loader:
@@ -57,7 +50,7 @@ def make(loader: Loader, clock: Clock, **waits: float) -> tuple[SecretCache[obje
 
 def reads_done(cache: SecretCache[object]) -> None:
     """Waits until no read is in flight: one that a caller stopped waiting for ends on its own."""
-    wait_until(lambda: not cache._flights)
+    assert wait_until(lambda: not cache._flights)
 
 
 def outage() -> SecretUnreachable:
@@ -69,7 +62,7 @@ def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 def test_a_value_is_reused_until_its_ttl_ends_then_read_again() -> None:
-    clock, loader = Clock(), Loader("v1", "v2")
+    clock, loader = Clock(1000.0), Loader("v1", "v2")
     cache, _ = make(loader, clock)
     assert cache.get(NAME) == "v1"
     clock.now += TTL - 1
@@ -82,7 +75,7 @@ def test_a_value_is_reused_until_its_ttl_ends_then_read_again() -> None:
 
 def test_names_are_cached_separately() -> None:
     loader = Loader("v")
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     cache.get(NAME)
     cache.get(NAME.replace("/s/", "/other/"))
     cache.get(NAME)
@@ -109,7 +102,7 @@ def run_concurrently(count: int, call: object, loader: Loader, waiting: list[int
     for thread in threads:
         thread.start()
     assert loader.entered.wait(10)
-    wait_until(lambda: len(waiting) >= count - 1)
+    assert wait_until(lambda: len(waiting) >= count - 1)
     loader.hold.set()
     for thread in threads:
         thread.join(10)
@@ -118,7 +111,7 @@ def run_concurrently(count: int, call: object, loader: Loader, waiting: list[int
 
 def test_concurrent_callers_of_a_cold_cache_share_one_read(waiting: list[int]) -> None:
     loader = Loader("token")
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     results = run_concurrently(100, lambda: cache.get(NAME), loader, waiting)
     assert results == ["token"] * 100
     assert loader.calls == 1
@@ -126,7 +119,7 @@ def test_concurrent_callers_of_a_cold_cache_share_one_read(waiting: list[int]) -
 
 def test_a_failed_shared_read_fails_every_waiter_with_its_own_exception(waiting: list[int]) -> None:
     loader = Loader(outage())
-    cache, stream = make(loader, Clock())
+    cache, stream = make(loader, Clock(1000.0))
     results = run_concurrently(20, lambda: cache.get(NAME), loader, waiting)
     assert loader.calls == 1
     assert all(isinstance(r, SecretUnreachable) for r in results)
@@ -136,7 +129,7 @@ def test_a_failed_shared_read_fails_every_waiter_with_its_own_exception(waiting:
 
 def test_concurrent_refreshes_share_one_read(waiting: list[int]) -> None:
     loader = Loader("old", "new")
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     cache.get(NAME)
     results = run_concurrently(30, lambda: cache.refresh(NAME), loader, waiting)
     assert results == ["new"] * 30
@@ -145,7 +138,7 @@ def test_concurrent_refreshes_share_one_read(waiting: list[int]) -> None:
 
 def test_refresh_reads_again_even_while_the_value_is_fresh() -> None:
     loader = Loader("old", "new")
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     assert cache.get(NAME) == "old"
     assert cache.refresh(NAME) == "new"
     assert cache.get(NAME) == "new"
@@ -153,7 +146,7 @@ def test_refresh_reads_again_even_while_the_value_is_fresh() -> None:
 
 
 def test_an_outage_serves_the_stale_value_with_a_warning_until_the_bound() -> None:
-    clock, loader = Clock(), Loader("token", outage())
+    clock, loader = Clock(1000.0), Loader("token", outage())
     cache, stream = make(loader, clock)
     cache.get(NAME)
     clock.now += TTL + 1
@@ -171,7 +164,7 @@ def test_an_outage_serves_the_stale_value_with_a_warning_until_the_bound() -> No
 
 
 def test_after_a_failed_read_the_next_starts_after_the_retry_interval_without_a_wait() -> None:
-    clock, loader = Clock(), Loader("token", outage(), outage(), "rotated")
+    clock, loader = Clock(1000.0), Loader("token", outage(), outage(), "rotated")
     cache, stream = make(loader, clock)
     cache.get(NAME)
     clock.now += TTL
@@ -193,7 +186,7 @@ def test_after_a_failed_read_the_next_starts_after_the_retry_interval_without_a_
 
 
 def test_failing_reads_warn_once_a_minute_and_again_at_once_after_a_success() -> None:
-    clock, loader = Clock(), Loader(outage(), outage(), outage(), "token", outage())
+    clock, loader = Clock(1000.0), Loader(outage(), outage(), outage(), "token", outage())
     cache, stream = make(loader, clock)
 
     def failed_read(after_s: float) -> None:
@@ -216,7 +209,7 @@ def test_failing_reads_warn_once_a_minute_and_again_at_once_after_a_success() ->
 
 def test_an_expired_value_is_served_without_waiting_for_a_read_that_hangs() -> None:
     """The first caller waits its stale wait; the read is then taken as failing, and nobody waits."""
-    clock, loader = Clock(), Loader("token", "rotated")
+    clock, loader = Clock(1000.0), Loader("token", "rotated")
     cache, _ = make(loader, clock, stale_wait_s=0.05)
     cache.get(NAME)
     clock.now += TTL
@@ -231,7 +224,7 @@ def test_an_expired_value_is_served_without_waiting_for_a_read_that_hangs() -> N
 
 
 def test_without_a_value_a_read_that_hangs_is_given_up_after_the_cold_wait() -> None:
-    clock, loader = Clock(), Loader("token")
+    clock, loader = Clock(1000.0), Loader("token")
     cache, _ = make(loader, clock, cold_wait_s=0.05)
     loader.hold.clear()
     with pytest.raises(SecretUnreachable, match=f"^{NAME}: Secret Manager did not answer within 0.05 s$"):
@@ -248,7 +241,7 @@ def test_the_readers_set_up_runs_before_a_first_read_and_outside_its_wait() -> N
     """A slow import on a small cold instance is not Secret Manager failing to answer."""
     loader, set_ups = Loader("token"), []
     stream = io.StringIO()
-    cache = SecretCache(loader, TTL, ConsoleLog("no", stream=stream), clock=Clock(), cold_wait_s=0.05,
+    cache = SecretCache(loader, TTL, ConsoleLog("no", stream=stream), clock=Clock(1000.0), cold_wait_s=0.05,
                         connect=lambda: set_ups.append(time.sleep(0.2)))
     assert cache.get(NAME) == "token"
     assert cache.get(NAME) == "token"
@@ -256,7 +249,7 @@ def test_the_readers_set_up_runs_before_a_first_read_and_outside_its_wait() -> N
 
 
 def test_a_refresh_waits_at_most_the_cold_wait_and_the_old_value_stays() -> None:
-    clock, loader = Clock(), Loader("token", "rotated")
+    clock, loader = Clock(1000.0), Loader("token", "rotated")
     cache, _ = make(loader, clock, cold_wait_s=0.05)
     cache.get(NAME)
     loader.hold.clear()
@@ -269,7 +262,7 @@ def test_a_refresh_waits_at_most_the_cold_wait_and_the_old_value_stays() -> None
 
 
 def test_without_a_cached_value_an_outage_raises_and_is_not_retried_at_once() -> None:
-    clock, loader = Clock(), Loader(outage(), "token")
+    clock, loader = Clock(1000.0), Loader(outage(), "token")
     cache, _ = make(loader, clock)
     for _ in range(3):
         with pytest.raises(SecretUnreachable):
@@ -281,7 +274,7 @@ def test_without_a_cached_value_an_outage_raises_and_is_not_retried_at_once() ->
 
 def test_a_failed_refresh_is_not_hidden_by_the_rejected_value() -> None:
     loader = Loader("token", outage())
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     cache.get(NAME)
     with pytest.raises(SecretUnreachable):
         cache.refresh(NAME)
@@ -290,21 +283,21 @@ def test_a_failed_refresh_is_not_hidden_by_the_rejected_value() -> None:
 
 def test_an_unexpected_error_reaches_the_caller_unchanged() -> None:
     loader = Loader(RuntimeError("bug"), "token")
-    cache, _ = make(loader, Clock())
+    cache, _ = make(loader, Clock(1000.0))
     with pytest.raises(RuntimeError, match="bug"):
         cache.get(NAME)
     assert cache.get(NAME) == "token"
 
 
 def test_repr_names_the_cached_secrets_but_not_their_values() -> None:
-    cache, _ = make(Loader("pina_value"), Clock())
+    cache, _ = make(Loader("pina_value"), Clock(1000.0))
     cache.get(NAME)
     assert NAME in repr(cache)
     assert "pina_value" not in repr(cache)
 
 
 def test_a_secret_error_without_a_cached_value_is_logged_once_per_read() -> None:
-    clock, loader = Clock(), Loader(SecretError(f"{NAME}: not found"))
+    clock, loader = Clock(1000.0), Loader(SecretError(f"{NAME}: not found"))
     cache, stream = make(loader, clock)
     with pytest.raises(SecretError):
         cache.get(NAME)

@@ -14,6 +14,7 @@ from function.credentials.secret_manager import SecretError, SecretManager
 from function.errors import ConfigError, Unauthorized
 from function.logs.console import ConsoleLog
 from function.settings import Settings
+from tests.doubles import Clock, settings
 from tests.secret_manager_stub import SecretManagerStub
 
 KEYS_SECRET = "projects/demo/secrets/gateway-keys"
@@ -113,10 +114,6 @@ def test_keys_are_not_loaded_for_a_request_without_a_key() -> None:
         ApiKeys(load).check({})
 
 
-def settings(**env: str) -> Settings:
-    return Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549000000001", **env})
-
-
 def check_for(found: Settings, stub: SecretManagerStub | None = None,
               clock: object = None) -> callers.CallerCheck:
     secrets = SecretManager(stub.endpoint if stub else "http://127.0.0.1:9", retry_budget_s=0)
@@ -170,14 +167,6 @@ def test_the_keys_secret_wins_over_the_variable(secret_stub: SecretManagerStub) 
     check.check({"Authorization": "Bearer secret-key-0123456"})
     with pytest.raises(Unauthorized):
         check.check({"Authorization": "Bearer local-key-0123456"})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_key_rotation_adds_the_new_key_then_drops_the_old_one_after_the_ttl(

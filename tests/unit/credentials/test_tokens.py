@@ -15,8 +15,9 @@ from function.credentials.secret_manager import SecretManager
 from function.credentials.tokens import SecretManagerToken, StaticToken, TokenUnavailable
 from function.logs.console import ConsoleLog
 from function.settings import Settings
+from tests.doubles import Clock, settings
+from tests.processes import wait_until
 from tests.secret_manager_stub import SecretManagerStub
-from tests.unit.conftest import wait_until
 
 SECRET = "projects/demo/secrets/pinterest-token"
 LATEST = SECRET + "/versions/latest"
@@ -25,19 +26,11 @@ CANARY = "pina_CANARY_token_4c1e"
 TTL = 300.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def provider(stub: SecretManagerStub, clock: Clock | None = None,
              name: str = LATEST) -> tuple[SecretManagerToken, io.StringIO]:
     stream = io.StringIO()
     tokens = SecretManagerToken(SecretManager(stub.endpoint, retry_budget_s=0), name, TTL,
-                                ConsoleLog("no", stream=stream), clock=clock or Clock())
+                                ConsoleLog("no", stream=stream), clock=clock or Clock(50.0))
     return tokens, stream
 
 
@@ -50,7 +43,7 @@ def test_one_secret_manager_call_serves_100_concurrent_cold_requests(
     threads = [threading.Thread(target=lambda: got.append(tokens.get(ACCOUNT))) for _ in range(100)]
     for thread in threads:
         thread.start()
-    wait_until(lambda: len(secret_stub.calls) == 1 and len(waiting) >= 99)
+    assert wait_until(lambda: len(secret_stub.calls) == 1 and len(waiting) >= 99)
     secret_stub.gate.set()
     for thread in threads:
         thread.join(10)
@@ -60,7 +53,7 @@ def test_one_secret_manager_call_serves_100_concurrent_cold_requests(
 
 def test_the_token_is_read_again_after_its_ttl_and_picks_up_a_rotation(
         secret_stub: SecretManagerStub) -> None:
-    clock = Clock()
+    clock = Clock(50.0)
     secret_stub.add_version(SECRET, "token-v1\n")
     tokens, _ = provider(secret_stub, clock)
     assert tokens.get(ACCOUNT) == "token-v1"
@@ -86,14 +79,14 @@ def test_refresh_reads_the_secret_again_at_once(secret_stub: SecretManagerStub) 
 @pytest.mark.parametrize("outage", ["503", "drop"])
 def test_an_outage_keeps_serving_the_cached_token_with_a_warning(
         secret_stub: SecretManagerStub, outage: str) -> None:
-    clock = Clock()
+    clock = Clock(50.0)
     secret_stub.add_version(SECRET, CANARY)
     tokens, stream = provider(secret_stub, clock)
     tokens.get(ACCOUNT)
     secret_stub.outage = outage
     clock.now += TTL + 1
     assert tokens.get(ACCOUNT) == CANARY
-    wait_until(lambda: stream.getvalue() != "")  # the read may end after the request stopped waiting
+    assert wait_until(lambda: stream.getvalue() != "")  # the read may end after the request stopped waiting
     [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
     assert line["severity"] == "WARNING"
     assert line["secret"] == LATEST
@@ -106,7 +99,7 @@ def test_an_outage_keeps_serving_the_cached_token_with_a_warning(
 
 def test_while_secret_manager_hangs_the_cached_token_is_served_at_once_and_replaced_when_it_answers(
         secret_stub: SecretManagerStub) -> None:
-    clock = Clock()
+    clock = Clock(50.0)
     secret_stub.add_version(SECRET, CANARY)
     tokens, _ = provider(secret_stub, clock)
     tokens.get(ACCOUNT)
@@ -117,7 +110,7 @@ def test_while_secret_manager_hangs_the_cached_token_is_served_at_once_and_repla
     assert [tokens.get(ACCOUNT) for _ in range(20)] == [CANARY] * 20
     assert time.monotonic() - started < 1.0  # the first call waits 0.2 s, the others not at all
     secret_stub.outage = None
-    wait_until(lambda: tokens.get(ACCOUNT) == "rotated-token", timeout_s=2.5)
+    assert wait_until(lambda: tokens.get(ACCOUNT) == "rotated-token", timeout_s=2.5)
 
 
 def test_while_secret_manager_hangs_a_first_read_gives_up_after_the_cold_wait(
@@ -181,10 +174,6 @@ def test_repr_hides_the_token(secret_stub: SecretManagerStub) -> None:
     tokens, _ = provider(secret_stub)
     tokens.get(ACCOUNT)
     assert CANARY not in repr(tokens)
-
-
-def settings(**env: str) -> Settings:
-    return Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": ACCOUNT, **env})
 
 
 def chosen(found: Settings) -> tuple[object, str]:

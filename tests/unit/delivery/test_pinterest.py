@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import requests
 
 from function.delivery import pinterest
 from function.delivery.pinterest import PinterestClient
-from function.sandbox.server import Sandbox, start_sandbox
+from function.sandbox.server import Sandbox
+from tests.doubles import Seen, recording_server
+from tests.processes import SANDBOX_TOKEN
 
-TOKEN = "client-test-token"
+TOKEN = SANDBOX_TOKEN
 ACCOUNT = "549000000001"
 EVENT = {"event_name": "lead", "action_source": "web", "event_time": int(time.time()), "event_id": "e-1",
          "user_data": {"em": ["b" * 64]}}
 # Every variable requests consults besides netrc; each test starts without them.
 _ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-# What the recording server saw per call: request target, headers in order, body.
-Seen = list[tuple[str, list[tuple[str, str]], bytes]]
 Recording = tuple[str, Seen]  # its base URL, and what it saw
 
 
@@ -36,41 +33,9 @@ def _no_proxy_or_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(token=TOKEN) as running:
-        yield running
-
-
-class _Recording(BaseHTTPRequestHandler):
-    """Pinterest, or a forward proxy, stood in: records what it was asked, answers with a cookie."""
-
-    protocol_version = "HTTP/1.1"
-    seen: ClassVar[Seen] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.seen.append((self.path, list(self.headers.items()), body))
-        answer = json.dumps({"events": [{"status": "processed"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Set-Cookie", "session=1; Path=/")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        """Quiet."""
-
-
-@pytest.fixture
 def recording() -> Iterator[Recording]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
-    _Recording.seen.clear()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Recording.seen
-    server.shutdown()
-    server.server_close()
+    with recording_server() as running:
+        yield running
 
 
 def test_a_call_carries_the_session_headers_ours_the_flag_and_earlier_cookies(recording: Recording) -> None:
@@ -90,10 +55,10 @@ def test_a_call_carries_the_session_headers_ours_the_flag_and_earlier_cookies(re
     assert ("Cookie", "session=1") in second
 
 
-def test_a_call_does_not_merge_the_session_settings_again(sandbox: Sandbox,
+def test_a_call_does_not_merge_the_session_settings_again(clean_sandbox: Sandbox,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # merging auth, params, hooks we never set was a fifth of a call's CPU
-    client = PinterestClient(sandbox.url, 5.0)
+    client = PinterestClient(clean_sandbox.url, 5.0)
 
     def merged(*args: object, **kwargs: object) -> None:
         raise AssertionError("session settings merged during a call")
@@ -113,13 +78,13 @@ def test_an_egress_proxy_set_at_start_carries_every_call(recording: Recording,
     assert [path for path, _, _ in seen] == [f"http://pinterest.invalid/v5/ad_accounts/{ACCOUNT}/events"] * 2
 
 
-def test_no_proxy_for_the_host_sends_directly(sandbox: Sandbox, recording: Recording,
+def test_no_proxy_for_the_host_sends_directly(clean_sandbox: Sandbox, recording: Recording,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     proxy_url, seen = recording
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
-    assert (answer.status_code, seen, sandbox.recorder.stats()["calls"]) == (200, [], 1)
+    answer = PinterestClient(clean_sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
+    assert (answer.status_code, seen, clean_sandbox.recorder.stats()["calls"]) == (200, [], 1)
 
 
 def test_a_ca_bundle_named_at_start_verifies_the_calls(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,9 +94,10 @@ def test_a_ca_bundle_named_at_start_verifies_the_calls(monkeypatch: pytest.Monke
     assert pinterest._pooled_session("https://api.pinterest.com/v5", 2).verify is True
 
 
-def test_calls_do_not_read_the_environment_again(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calls_do_not_read_the_environment_again(clean_sandbox: Sandbox,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # requests' per-call proxy and netrc lookups were a quarter of a call's CPU
-    client = PinterestClient(sandbox.url, 5.0)
+    client = PinterestClient(clean_sandbox.url, 5.0)
 
     def looked_up(*args: object, **kwargs: object) -> None:
         raise AssertionError("the environment was read during a call")
@@ -142,13 +108,13 @@ def test_calls_do_not_read_the_environment_again(sandbox: Sandbox, monkeypatch: 
     assert client.send(ACCOUNT, [EVENT], test=True, token=TOKEN).status_code == 200
 
 
-def test_a_netrc_entry_for_the_host_does_not_replace_the_token(sandbox: Sandbox, tmp_path: Path,
+def test_a_netrc_entry_for_the_host_does_not_replace_the_token(clean_sandbox: Sandbox, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password other\n", encoding="utf-8")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
-    answer = PinterestClient(sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
+    answer = PinterestClient(clean_sandbox.url, 5.0).send(ACCOUNT, [EVENT], test=False, token=TOKEN)
     assert answer.status_code == 200
 
 

@@ -12,8 +12,8 @@ from function.delivery.deliverer import Deliverer
 from function.delivery.pinterest import Answer
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.logs.console import ConsoleLog
-from function.logs.journal import EventRecord
 from function.pipeline.options import AccountAllowlist
+from tests.doubles import ListJournal
 
 NOW_S = 1_800_000_000.0
 DAY = 86400
@@ -62,14 +62,6 @@ class ProcessingClient:
              within_s: float | None = None) -> Answer:
         self.sent.append(list(events))
         return Answer(200, {"events": [{"status": "processed"} for _ in events]})
-
-
-class ListJournal:
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def record(self, records: Sequence[EventRecord]) -> None:
-        self.records.extend(records)
 
 
 def test_events_inside_pinterests_7_days_are_sent_with_their_logged_payload_and_account() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from function.logs.console import ConsoleLog
 from function.logs.store import PendingRow, RowFailure, StoreUnavailable
 from function.logs.writer import LogWriter
+from tests.processes import wait_until
 
 
 class FakeStore:
@@ -54,15 +55,6 @@ def writer(store: FakeStore, stream: io.StringIO, **options: float) -> LogWriter
 
 def console_rows(stream: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_close_writes_everything_queued_in_batches_of_at_most_the_maximum() -> None:
