@@ -18,6 +18,9 @@ MAX_EVENT_AGE_S = 7 * 24 * 3600
 # Pinterest: the ad_account_id path parameter, digits only, 18 at most (v5 OpenAPI).
 AD_ACCOUNT_ID_DIGITS = 18
 _AD_ACCOUNT_ID = re.compile(rf"[0-9]{{1,{AD_ACCOUNT_ID_DIGITS}}}")
+# The rule in words, for every message that refuses an id.
+AD_ACCOUNT_ID_RULE = (f"digits only, {AD_ACCOUNT_ID_DIGITS} at most "
+                      "(Pinterest advertiser ids look like 549XXXXXXXXX)")
 
 # Ours: 1 MiB of body, far above any real batch of GA4 events, small enough to parse without risk.
 MAX_BODY_BYTES = 1 << 20

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from function.errors import ConfigError, GatewayError
 from function.identifiers import API_KEY_MIN_CHARS, api_keys, parse_one_secret_name, parse_secret_name
-from function.limits import EVENTS_PER_CALL, is_ad_account_id
+from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, is_ad_account_id
 from function.pipeline import event_names
 from function.pipeline.coerce import choice, switch
 from function.pipeline.options import ACTION_SOURCES, CONSENT_MODES, DELIVERY_MODES, EVENT_NAME_SETUPS
@@ -32,18 +32,18 @@ _TABLE_ID = re.compile(r"[a-z0-9][a-z0-9.:-]{0,99}\.[A-Za-z0-9_]{1,1024}\.[A-Za-
 
 
 def parse_ad_account_id(value: str) -> str:
-    """Digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)."""
+    """An ad account id as limits.py spells the rule: 1-18 digits."""
     value = value.strip()
     if not is_ad_account_id(value):
-        raise ValueError("must be digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)")
+        raise ValueError(f"must be {AD_ACCOUNT_ID_RULE}")
     return value
 
 
 def parse_ad_account_ids(value: str) -> tuple[str, ...]:
-    """Comma-separated digits-only ids; blanks and repeats are dropped."""
+    """Comma-separated ad account ids; blanks and repeats are dropped."""
     ids = parse_list(value)
     if not all(is_ad_account_id(item) for item in ids):
-        raise ValueError("must be comma-separated digits-only ad account ids")
+        raise ValueError(f"must be comma-separated ad account ids, each {AD_ACCOUNT_ID_RULE}")
     return ids
 
 
@@ -233,7 +233,7 @@ class Settings:
         "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "5",
         "Awaited delivery gives up retrying after this many seconds (well inside the 10 s shutdown window).")
     batch_max: int = setting(
-        "PINTEREST_BATCH_MAX", bounded_int(1, EVENTS_PER_CALL), "1000",
+        "PINTEREST_BATCH_MAX", bounded_int(1, EVENTS_PER_CALL), str(EVENTS_PER_CALL),
         "Optimistic delivery sends a batch once it holds this many events (1000: Pinterest's maximum).")
     batch_wait_ms: int = setting(
         "PINTEREST_BATCH_WAIT_MS", bounded_int(0, 60_000), "1000",

@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Protocol
 
 from function import limits
 from function.errors import BadRequest, Forbidden
-from function.limits import is_ad_account_id
+from function.limits import AD_ACCOUNT_ID_RULE, is_ad_account_id
 from function.pipeline import coerce
 from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX
 from function.pipeline.memo import RequestMemo
@@ -78,7 +78,7 @@ def ad_account_option(value: object) -> str:
     """pinterest.ad_account_id: digits only, so it can never change the URL it is placed in."""
     text = coerce.to_text(value) or ""
     if not is_ad_account_id(text):
-        raise ValueError("must be digits only, 18 at most (Pinterest advertiser ids look like 549XXXXXXXXX)")
+        raise ValueError(f"must be {AD_ACCOUNT_ID_RULE}")
     return text
 
 

@@ -32,3 +32,15 @@ def test_readme_layout_lists_every_folder_of_the_package() -> None:
     package = README.parent / "function"
     folders = {path.name for path in package.iterdir() if (path / "__init__.py").is_file()}
     assert listed == folders
+
+
+def test_readme_layout_names_every_top_level_folder_and_every_module_beside_the_wings() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"^## Layout\n\n```\n(.*?)\n```", text, re.S | re.M)
+    assert block, "README lacks the layout block"
+    listed = set(re.findall(r"^([a-z_]+)/", block.group(1), re.M))
+    top = {path.name for path in README.parent.iterdir()
+           if path.is_dir() and not path.name.startswith((".", "__"))}
+    assert listed == top
+    modules = {path.name for path in (README.parent / "function").glob("*.py") if path.stem != "__init__"}
+    assert {name for name in modules if name not in block.group(1)} == set()

@@ -280,7 +280,8 @@ def test_the_allowlist_setting_refuses_anything_but_digits_by_name(value: str) -
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "111", "PINTEREST_AD_ACCOUNT_IDS": value})
     assert str(caught.value) == ("invalid configuration: PINTEREST_AD_ACCOUNT_IDS must be comma-separated "
-                                 "digits-only ad account ids")
+                                 "ad account ids, each digits only, 18 at most (Pinterest advertiser ids "
+                                 "look like 549XXXXXXXXX)")
 
 
 def test_the_request_option_picks_an_account() -> None:
