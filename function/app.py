@@ -19,7 +19,10 @@ from function.credentials.callers import (
 )
 from function.credentials.secret_manager import SecretManager, SecretReader
 from function.credentials.tokens import SecretManagerToken, StaticToken, TokenProvider
+from function.delivery.awaited import Awaited
+from function.delivery.base import Delivery
 from function.delivery.deliverer import Deliverer
+from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
 from function.logs.bigquery import BigQueryStore
@@ -51,23 +54,24 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
     # One pooled connection per request thread, plus one per sending lane (one per allowed account).
     lanes = len({settings.ad_account_id, *settings.ad_account_ids})
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=threads + lanes)
-    background = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
+    delivery = build_delivery(settings, deliverer, journal)
+    on_shutdown(shutdown_hook(delivery, rows, settings.shutdown_budget_s), settings.shutdown_budget_s)
+    return Gateway(settings, delivery, journal, log, caller_check(settings, secrets, log))
+
+
+def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal) -> ByMode:
+    """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery."""
+    optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)
-    on_shutdown(shutdown_hook(deliverer, background, rows, settings.shutdown_budget_s),
-                settings.shutdown_budget_s)
-    return Gateway(settings, deliverer, background, journal, log, caller_check(settings, secrets, log))
+    return ByMode(Awaited(deliverer, settings.await_deadline_s), {"optimistic": optimistic})
 
 
-def shutdown_hook(deliverer: Deliverer, background: BackgroundSender, rows: TableJournal,
-                  budget_s: float) -> Callable[[float], None]:
+def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float) -> Callable[[float], None]:
     """What the instance does from SIGTERM on, in this order, all within the budget."""
 
     def shut_down(started: float) -> None:
-        deliveries_end = started + budget_s * _DELIVERY_SHARE
-        deliverer.stop_by(deliveries_end)  # awaited requests in flight: their calls end by then
-        background.close(deliveries_end)  # no new optimistic work; deliver the queue or drop it on record
-        deliverer.wait_idle(deliveries_end)  # the awaited requests have journaled their outcome
+        delivery.close(started + budget_s * _DELIVERY_SHARE)  # every event delivered or dropped on record
         rows.close(started + budget_s)  # then the log rows, the dropped ones included
 
     return shut_down

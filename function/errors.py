@@ -13,7 +13,7 @@ credential). The whole tree, adapter errors included, and who turns each into wh
     ├── UnsupportedMediaType  415    web/handler.py
     ├── Unprocessable         422    pipeline/validate.py
     ├── ConfigError           503    settings.py at start-up; main.py and the CLI stop on it
-    └── ServiceUnavailable    503    web/handler.py (shutting down), with Retry-After
+    └── ServiceUnavailable    503    delivery/optimistic.py (shutting down), with Retry-After
         └── NotConfigured     503    credentials/callers.py (no key configured), no Retry-After
 
     Adapter errors: never answered as they are; each layer that meets one translates it

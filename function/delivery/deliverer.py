@@ -35,6 +35,7 @@ class Outgoing:
     debug: bool = False
     ga4_event_name: str | None = None
     tag_name: str | None = None
+    delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Batch, Deliverer, Outgoing
+from function.errors import ServiceUnavailable
 from function.logs.journal import EventRecord, Journal
 from function.outcomes import Outcome
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
@@ -77,6 +79,19 @@ class BackgroundSender:
     @property
     def closing(self) -> bool:
         return self._closing
+
+    def send(self, items: Sequence[Outgoing]) -> Sent:
+        """All of `items` queued, or all declined when the queue is full (they are then delivered
+        awaited); once closing, ServiceUnavailable: the caller sends again, to another instance.
+        Every send wakes the lanes first."""
+        self.poke()
+        if not items:
+            return Sent(())
+        if self.submit(items):
+            return Sent((Taken(Outcome.QUEUED),) * len(items))
+        if self._closing:
+            raise ServiceUnavailable("the instance is shutting down; send again")
+        return Sent((None,) * len(items))
 
     def submit(self, items: Sequence[Outgoing]) -> bool:
         """Queue all of `items`, or none when the queue is full (in events or bytes) or closing;

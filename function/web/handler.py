@@ -11,13 +11,12 @@ from typing import Any
 import flask
 
 from function.credentials.callers import CallerCheck
-from function.delivery.deliverer import Attempt, Deliverer, Outgoing, batches
-from function.delivery.optimistic import BackgroundSender
-from function.errors import MethodNotAllowed, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
-from function.limits import EVENTS_PER_CALL, MAX_BODY_BYTES
+from function.delivery.base import Delivery, Taken
+from function.delivery.deliverer import Outgoing
+from function.errors import MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from function.limits import MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, trace_from_headers
 from function.logs.journal import EventRecord, Journal
-from function.outcomes import Outcome
 from function.pipeline import options as request_options
 from function.pipeline.build import Context
 from function.pipeline.coerce import switch
@@ -34,17 +33,14 @@ HEALTH_PATH = "/healthz"
 class Gateway:
     """Turns one HTTP request of GA4 events into Pinterest deliveries and one JSON answer."""
 
-    def __init__(self, settings: Settings, deliverer: Deliverer, background: BackgroundSender,
-                 journal: Journal, log: ConsoleLog, callers: CallerCheck, *,
-                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
+    def __init__(self, settings: Settings, delivery: Delivery, journal: Journal, log: ConsoleLog,
+                 callers: CallerCheck, *, clock: Callable[[], float] = time.time,
                  new_event_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self._settings = settings
-        self._deliverer = deliverer
-        self._background = background
+        self._delivery = delivery
         self._journal = journal
         self._log = log
         self._clock = clock
-        self._monotonic = monotonic
         self._new_event_id = new_event_id
         self._defaults = request_options.defaults(settings)
         self._callers = callers
@@ -81,46 +77,19 @@ class Gateway:
 
     def _handle(self, request: flask.Request, trace_id: str | None,
                 debug_header: bool) -> tuple[dict[str, Any], int]:
-        self._background.poke()
         now = int(self._clock())
         found = build_request(_read_body(request), self._defaults, lambda opts: self._context(opts, now))
         results: dict[int, EventResult] = {}
         tag = request.headers.get("X-Tag-Name", "").strip() or None  # names the tag in the log rows only
         self._refuse([item for item in found if isinstance(item, Refused)], results, trace_id, debug_header,
                      tag)
-        awaited: list[tuple[int, Outgoing]] = []
-        optimistic: list[tuple[int, Outgoing]] = []
         built_at = {item.index: item for item in found if isinstance(item, Built)}
-        for built in built_at.values():
-            pair = (built.index, self._item(built, trace_id, debug_header, tag))
-            (optimistic if built.options.delivery == "optimistic" else awaited).append(pair)
-        if optimistic:
-            if self._background.submit([item for _, item in optimistic]):
-                for index, item in optimistic:
-                    results[index] = _result(item, Outcome.QUEUED)
-            elif self._background.closing:
-                raise ServiceUnavailable("the instance is shutting down; send again")
-            else:
-                awaited += optimistic  # queue full: deliver now rather than drop
-        attempts = self._deliver_awaited(awaited, results)
-        for index, built in built_at.items():
-            results[index] = for_browser(results[index], built)
-        return summarize([results[index] for index in sorted(results)], attempts)
-
-    def _deliver_awaited(self, pairs: list[tuple[int, Outgoing]],
-                         results: dict[int, EventResult]) -> list[Attempt]:
-        """One call per account and test mode, retried within the awaited deadline."""
-        index_of = {id(item): index for index, item in pairs}
-        deadline = self._monotonic() + self._settings.await_deadline_s
-        attempts = []
-        for batch in batches([item for _, item in pairs], EVENTS_PER_CALL):
-            # No token raises TokenUnavailable, answered as web/statuses.py says.
-            attempt = self._deliverer.deliver(batch, "awaited", lambda: deadline)
-            attempts.append(attempt)
-            for item, outcome in zip(batch.items, attempt.outcomes, strict=True):
-                status = Outcome.DELIVERED if outcome.delivered else Outcome.FAILED
-                results[index_of[id(item)]] = _result(item, status, outcome.error)
-        return attempts
+        built = [(index, self._item(item, trace_id, debug_header, tag)) for index, item in built_at.items()]
+        # No token raises TokenUnavailable, and a shutdown ServiceUnavailable: web/statuses.py answers.
+        sent = self._delivery.send([item for _, item in built])
+        for (index, item), taken in zip(built, sent.taken, strict=True):
+            results[index] = for_browser(_result(item, taken), built_at[index])
+        return summarize([results[index] for index in sorted(results)], sent.attempts)
 
     def _refuse(self, refused: list[Refused], results: dict[int, EventResult], trace_id: str | None,
                 debug: bool, tag: str | None) -> None:
@@ -140,7 +109,7 @@ class Gateway:
         return Outgoing(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
                     built.options.test, trace_id,
                     debug_header or built.options.debug, built.ga4_event_name,
-                    tag_name=built.options.tag_name or tag)
+                    tag_name=built.options.tag_name or tag, delivery=built.options.delivery)
 
     def _context(self, opts: request_options.Options, now: int) -> Context:
         self._accounts.check(opts.ad_account_id)
@@ -154,8 +123,11 @@ class Gateway:
         )
 
 
-def _result(item: Outgoing, status: Outcome, error: str | None = None) -> EventResult:
-    return EventResult(item.payload["event_id"], item.payload["event_name"], status, error,
+def _result(item: Outgoing, taken: Taken | None) -> EventResult:
+    """The event's answer entry; the delivery the handler holds settles every event (modes.py)."""
+    if taken is None:
+        raise RuntimeError("the delivery left an event without an outcome")
+    return EventResult(item.payload["event_id"], item.payload["event_name"], taken.outcome, taken.error,
                        ga4_event_name=item.ga4_event_name)
 
 

@@ -6,9 +6,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+import pytest
+
+from function.delivery.base import Taken
 from function.delivery.deliverer import Attempt, Batch, EventOutcome, Outgoing
 from function.delivery.optimistic import BackgroundSender, queued_bytes
+from function.errors import ServiceUnavailable
 from function.logs.journal import EventRecord
+from function.outcomes import Outcome
 
 
 class RecordingDeliverer:
@@ -181,3 +186,15 @@ def test_the_queue_is_bounded_in_bytes_as_well_as_events() -> None:
     assert not background.submit(big[5:6])
     background.close()
     assert sorted(deliverer.event_ids()) == sorted(f"big-{i}" for i in range(5))
+
+
+def test_send_queues_everything_declines_everything_when_full_and_refuses_once_closing() -> None:
+    deliverer, journal = RecordingDeliverer(), ListJournal()
+    background = sender(deliverer, journal, queue_max=3)
+    assert background.send(items(2)).taken == (Taken(Outcome.QUEUED),) * 2
+    assert background.send(items(2, prefix="full")).taken == (None, None)  # to be delivered awaited
+    assert background.send([]).taken == ()
+    background.close()
+    with pytest.raises(ServiceUnavailable, match="shutting down"):
+        background.send(items(1, prefix="late"))
+    assert sorted(deliverer.event_ids()) == ["e-0", "e-1"]

@@ -1,6 +1,6 @@
 """The handler's refusals: each error the request can meet, answered with the README's status and body.
 
-The gateway is wired from real parts as app.py wires it (settings, deliverer, sender, caller check);
+The gateway is wired from real parts as app.py wires it (settings, delivery, caller check);
 only the journal is a list, and one caller check raises what an unreadable keys secret raises.
 """
 
@@ -15,13 +15,18 @@ from typing import Any
 import flask
 import pytest
 
-from function.app import build_deliverer, caller_check
+from function.app import build_deliverer, build_delivery, caller_check
 from function.credentials.callers import REJECTION, UNCONFIGURED, CallerCheck
 from function.credentials.secret_manager import SecretManager, SecretUnreachable
-from function.delivery.optimistic import BackgroundSender
+from function.credentials.tokens import TokenUnavailable
+from function.delivery.base import Sent, Taken
+from function.delivery.deliverer import Attempt, EventOutcome, Outgoing
+from function.delivery.pinterest import Answer
+from function.errors import ServiceUnavailable
 from function.limits import MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, Headers
 from function.logs.journal import EventRecord
+from function.outcomes import Outcome, caller_word
 from function.settings import Settings
 from function.web.handler import Gateway
 
@@ -53,13 +58,11 @@ def gateway(callers: CallerCheck | None = None, *, closed: bool = False, **env: 
     journal = ListJournal()
     secrets = SecretManager("http://127.0.0.1:9", retry_budget_s=0)
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1)
-    background = BackgroundSender(deliverer, journal, batch_max=10, batch_wait_s=0.01, queue_max=10,
-                                  queue_max_bytes=10_000)
+    delivery = build_delivery(settings, deliverer, journal)
     if closed:
-        background.close(time.monotonic())
-    yield Gateway(settings, deliverer, background, journal, log,
-                  callers or caller_check(settings, secrets, log))
-    background.close(time.monotonic() + 1)
+        delivery.close(time.monotonic())
+    yield Gateway(settings, delivery, journal, log, callers or caller_check(settings, secrets, log))
+    delivery.close(time.monotonic() + 1)
 
 
 def answer(gw: Gateway, method: str = "POST", body: str = EVENT, headers: dict[str, str] | None = None,
@@ -146,3 +149,82 @@ def test_a_refused_event_is_answered_and_journaled_with_its_ids() -> None:
     assert [(r.event_id, r.event_name, r.ga4_event_name) for r in journal.records] == [
         ("T-9", "checkout", "purchase")]
     gen.close()
+
+
+class ScriptedDelivery:
+    """A delivery at the `send`/`close` interface: answers every event with the next scripted outcome."""
+
+    def __init__(self, *outcomes: Outcome | Exception, attempts: Sequence[Attempt] = ()) -> None:
+        self.outcomes = list(outcomes)
+        self.attempts = tuple(attempts)
+        self.sent: list[Outgoing] = []
+
+    def send(self, items: Sequence[Outgoing]) -> Sent:
+        self.sent += items
+        if items and isinstance(self.outcomes[0], Exception):
+            raise self.outcomes[0]
+        taken = []
+        for _ in items:
+            outcome = self.outcomes.pop(0)
+            assert isinstance(outcome, Outcome)
+            taken.append(Taken(outcome, None if outcome == Outcome.DELIVERED else f"it was {outcome}"))
+        return Sent(tuple(taken), self.attempts)
+
+    def close(self, until: float) -> None:
+        pass
+
+
+def scripted(delivery: ScriptedDelivery) -> Gateway:
+    settings = Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549000000001", "GATEWAY_API_KEYS": KEY})
+    log = ConsoleLog("no", stream=io.StringIO())
+    journal = ListJournal()
+    return Gateway(settings, delivery, journal, log, caller_check(settings, SecretManager(""), log))
+
+
+def events(count: int, **pinterest: str) -> str:
+    one = {"event_name": "purchase", "user_data": {"email_address": "a@b.c"}, "pinterest": pinterest}
+    return json.dumps([{**one, "event_id": f"e-{i}"} for i in range(count)])
+
+
+@pytest.mark.parametrize(("outcomes", "status", "word"), [
+    ((Outcome.DELIVERED, Outcome.DELIVERED), 200, "sent"),
+    ((Outcome.QUEUED, Outcome.QUEUED), 202, "queued"),
+    ((Outcome.DELIVERED, Outcome.QUEUED), 200, "sent"),
+    ((Outcome.DELIVERED, Outcome.FAILED), 207, "partial"),
+    ((Outcome.QUEUED, Outcome.FAILED), 207, "partial"),
+    ((Outcome.FAILED, Outcome.FAILED), 502, "failed"),
+])
+def test_the_answer_follows_each_events_outcome_as_the_delivery_reports_it(
+        outcomes: tuple[Outcome, ...], status: int, word: str) -> None:
+    delivery = ScriptedDelivery(*outcomes)
+    code, body, _ = answer(scripted(delivery), body=events(len(outcomes)))
+    assert (code, body["status"]) == (status, word)
+    assert [(e["event_id"], e["status"], e.get("error")) for e in body["events"]] == [
+        (f"e-{i}", caller_word(o), None if o == Outcome.DELIVERED else f"it was {o}")
+        for i, o in enumerate(outcomes)]
+    assert "pinterest" not in body  # no call was made while the caller waited
+
+
+def test_each_event_carries_its_requests_mode_to_the_delivery() -> None:
+    delivery = ScriptedDelivery(Outcome.QUEUED)
+    answer(scripted(delivery), body=events(1, delivery="optimistic"))
+    assert [item.delivery for item in delivery.sent] == ["optimistic"]
+
+
+def test_pinterests_calls_are_summarized_when_the_delivery_made_some() -> None:
+    counts = {"num_events_received": 1, "num_events_processed": 1}
+    call = Attempt(2, [EventOutcome(True)], Answer(200, counts))
+    code, body, _ = answer(scripted(ScriptedDelivery(Outcome.DELIVERED, attempts=[call])), body=events(1))
+    assert (code, body["pinterest"]) == (200, {"attempts": 2, "status_code": 200, "num_events_received": 1,
+                                               "num_events_processed": 1})
+
+
+@pytest.mark.parametrize(("error", "status", "body"), [
+    (ServiceUnavailable("the instance is shutting down; send again"), 503,
+     {"status": "failed", "error": "the instance is shutting down; send again"}),
+    (TokenUnavailable("no token"), 503, {"status": "failed", "error": "token unavailable"}),
+])
+def test_what_the_delivery_raises_is_answered_as_statuses_says(
+        error: Exception, status: int, body: dict[str, str]) -> None:
+    code, answered, headers = answer(scripted(ScriptedDelivery(error)), body=events(1))
+    assert (code, answered, headers["Retry-After"]) == (status, body, "1")
