@@ -60,11 +60,13 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
 
 
 def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal) -> ByMode:
-    """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery."""
+    """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery;
+    awaited events whose retries do not fit in the deadline go on in the optimistic sender."""
     optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)
-    return ByMode(Awaited(deliverer, settings.await_deadline_s), {"optimistic": optimistic})
+    awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over)
+    return ByMode(awaited, {"optimistic": optimistic})
 
 
 def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float) -> Callable[[float], None]:

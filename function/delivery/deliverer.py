@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -20,9 +21,6 @@ from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub, scrub_json
 from function.outcomes import Outcome
 
-# Shortest call worth trying when little of the deadline is left (seconds).
-_MIN_CALL_S = 0.2
-
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -36,6 +34,11 @@ class Outgoing:
     ga4_event_name: str | None = None
     tag_name: str | None = None
     delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
+
+
+# Where a batch whose retries no longer fit in its deadline may go: `hand_off(items, not_before)`
+# takes them for background delivery, not before that monotonic time, and answers None, or why not.
+HandOff = Callable[[Sequence[Outgoing], float], str | None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Attempt:
     answer: Answer | None = None
     error: str | None = None
     retryable: bool = False
+    handed_off: bool = False  # its undelivered events went on to background delivery
 
 
 def read_answer(answer: Answer, count: int) -> list[EventOutcome]:
@@ -130,18 +134,25 @@ class Deliverer:
         with self._idle:
             return self._idle.wait_for(lambda: self._active == 0, timeout=max(until - self._clock(), 0.0))
 
-    def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
-        """The final attempt; every attempt is journaled. Raises TokenUnavailable untouched."""
+    def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float], *,
+                hand_off: HandOff | None = None) -> Attempt:
+        """The final attempt; every attempt is journaled. Raises TokenUnavailable untouched.
+
+        With `hand_off`, a batch still worth retrying when the deadline stops it (not when its
+        attempts ran out) is handed off rather than failed: its last attempt is journaled as
+        retrying, and each event's error says where it went, or why it could not.
+        """
         with self._idle:
             self._active += 1
         try:
-            return self._deliver(batch, mode, lambda: min(deadline(), self._stop_at))
+            return self._deliver(batch, mode, lambda: min(deadline(), self._stop_at), hand_off)
         finally:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
 
-    def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> Attempt:
+    def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float],
+                 hand_off: HandOff | None) -> Attempt:
         counter = iter(range(1, self._max_attempts + 1))
 
         def retry_after(state: tenacity.RetryCallState) -> float | None:
@@ -158,8 +169,20 @@ class Deliverer:
             reraise=True,
         )
         final = retrying(lambda: self._attempt(batch, next(counter), deadline))
-        self._report(batch, mode, final, final=True)
+        if hand_off is not None and final.retryable and final.number < self._max_attempts:
+            final = self._hand_off(batch, final, hand_off)
+        self._report(batch, mode, final, final=not final.handed_off)
         return final
+
+    def _hand_off(self, batch: Batch, attempt: Attempt, hand_off: HandOff) -> Attempt:
+        """The attempt once its events were offered to background delivery, after Pinterest's Retry-After."""
+        told = retry.retry_after_s(attempt.answer.headers) if attempt.answer is not None else None
+        refused = hand_off(batch.items, self._clock() + (told or 0.0))
+        note = ("retrying in the background" if refused is None
+                else f"not retried in the background: {refused}")
+        outcomes = [EventOutcome(False, f"{outcome.error}; {note}", outcome.response)
+                    for outcome in attempt.outcomes]
+        return dataclasses.replace(attempt, outcomes=outcomes, handed_off=refused is None)
 
     def _attempt(self, batch: Batch, number: int, deadline: Callable[[], float]) -> Attempt:
         count = len(batch.items)
@@ -177,7 +200,7 @@ class Deliverer:
 
     def _call(self, batch: Batch, token: str, deadline: Callable[[], float]) -> Answer:
         """One call that ends by the deadline (after the token read, which may have taken a while)."""
-        within_s = max(deadline() - self._clock(), _MIN_CALL_S)
+        within_s = max(deadline() - self._clock(), retry.MIN_CALL_S)
         return self._client.send(batch.ad_account_id, batch.events, test=batch.test, token=token,
                                  within_s=within_s)
 

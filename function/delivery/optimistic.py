@@ -50,6 +50,7 @@ class _Lane:
     wake: threading.Condition
     groups: dict[bool, Pending[_Queued]] = field(default_factory=dict)
     in_flight: Batch | None = None
+    hold_until: float = 0.0  # Pinterest's Retry-After for an account handed off by awaited delivery
     thread: ProcessThread = field(init=False)
 
 
@@ -93,7 +94,14 @@ class BackgroundSender:
             raise ServiceUnavailable("the instance is shutting down; send again")
         return Sent((None,) * len(items))
 
-    def submit(self, items: Sequence[Outgoing]) -> bool:
+    def take_over(self, items: Sequence[Outgoing], not_before: float) -> str | None:
+        """Awaited delivery's hand-off (deliverer.HandOff): its batch is queued, and its lane sends
+        nothing before `not_before` (Pinterest's Retry-After) unless closing. None, or why not."""
+        if self.submit(items, not_before=not_before):
+            return None
+        return "the instance is shutting down" if self._closing else "its queue is full"
+
+    def submit(self, items: Sequence[Outgoing], *, not_before: float = 0.0) -> bool:
         """Queue all of `items`, or none when the queue is full (in events or bytes) or closing;
         the caller then sends them itself."""
         queued = [_Queued(item, queued_bytes(item)) for item in items]
@@ -107,6 +115,7 @@ class BackgroundSender:
             for entry in queued:
                 lane = self._lane(entry.item.ad_account_id)
                 lane.groups.setdefault(entry.item.test, Pending()).add([entry], now)
+                lane.hold_until = max(lane.hold_until, not_before)
                 woken[id(lane)] = lane
             self._queued += len(queued)
             self._queued_bytes += size
@@ -184,7 +193,8 @@ class BackgroundSender:
 
     def _next(self, lane: _Lane) -> Batch | None:
         """The lane's next due batch, marked in flight; none once the shutdown deadline passed (lock held)."""
-        if self._clock() >= self._shutdown_at:
+        now = self._clock()
+        if now >= self._shutdown_at or (now < lane.hold_until and not self._closing):
             return None
         lane.in_flight = self._take(lane, everything=self._closing)
         return lane.in_flight
@@ -201,11 +211,12 @@ class BackgroundSender:
         return None
 
     def _seconds_to_due(self, lane: _Lane) -> float | None:
-        """Until the lane's oldest batch is due; None (wait for a submit) when it holds nothing."""
+        """Until the lane's oldest batch is due (and its hold over); None (wait for a submit) when it
+        holds nothing."""
         now = self._clock()
         waits = [wait for group in lane.groups.values()
                  if (wait := seconds_to_due(group, now, self._batch_wait_s)) is not None]
-        return min(waits, default=None)
+        return None if not waits else max(min(waits), lane.hold_until - now)
 
     def _send(self, lane: _Lane, batch: Batch) -> None:
         """Deliver one batch within the retry window, ended by the shutdown deadline."""

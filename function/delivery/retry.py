@@ -19,6 +19,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE_S = 0.25
 # 8 s: one wait never exceeds what the optimistic retry window can afford.
 BACKOFF_CAP_S = 8.0
+# 0.2 s: the shortest call worth making; a retry is made only if this much of the deadline is left
+# after its wait, so a call never runs past its deadline by more than the first one's remainder.
+MIN_CALL_S = 0.2
 # 0.2 s: the shortest wait between two calls, whatever Retry-After or the jitter says ("0" gave five
 # calls in 10 ms against a Pinterest asking us to slow down).
 BACKOFF_MIN_S = 0.2
@@ -55,7 +58,7 @@ class _RetryAfterOrJitter(tenacity.wait.wait_base):
 
 
 class _AttemptsOrDeadline(tenacity.stop.stop_base):
-    """Stop after `max_attempts`, or when the next wait would end past the deadline."""
+    """Stop after `max_attempts`, or when the next wait would leave less than MIN_CALL_S of the deadline."""
 
     def __init__(self, max_attempts: int, deadline: Callable[[], float], clock: Callable[[], float]) -> None:
         self._max_attempts = max_attempts
@@ -64,7 +67,8 @@ class _AttemptsOrDeadline(tenacity.stop.stop_base):
 
     def __call__(self, state: tenacity.RetryCallState) -> bool:
         upcoming = state.upcoming_sleep or 0.0
-        return state.attempt_number >= self._max_attempts or self._clock() + upcoming >= self._deadline()
+        return (state.attempt_number >= self._max_attempts
+                or self._clock() + upcoming + MIN_CALL_S > self._deadline())
 
 
 def wait_strategy(retry_after: Callable[[tenacity.RetryCallState], float | None]) -> tenacity.wait.wait_base:
@@ -75,5 +79,5 @@ def wait_strategy(retry_after: Callable[[tenacity.RetryCallState], float | None]
 
 def stop_strategy(max_attempts: int, deadline: Callable[[], float],
                   clock: Callable[[], float]) -> tenacity.stop.stop_base:
-    """Stop after `max_attempts`, or when the next wait would end past the deadline."""
+    """Stop after `max_attempts`, or when the next wait would leave no time for a call before the deadline."""
     return _AttemptsOrDeadline(max_attempts, deadline, clock)

@@ -12,6 +12,8 @@ from function.pipeline.request import Built
 
 # The answer's word when some events were taken and some not; an answer's word, not an outcome.
 _PARTIAL = "partial"
+# Outcomes whose explanation is a reason, not an error: skipped on purpose, or queued for a retry.
+_NOT_ERRORS = frozenset({Outcome.SKIPPED, Outcome.QUEUED})
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class EventResult:
         if self.click_id:
             entry["click_id"] = self.click_id
         if self.error:
-            entry["reason" if self.status == Outcome.SKIPPED else "error"] = self.error
+            entry["reason" if self.status in _NOT_ERRORS else "error"] = self.error
         return entry
 
 

@@ -14,6 +14,7 @@ from function.delivery.optimistic import BackgroundSender, queued_bytes
 from function.errors import ServiceUnavailable
 from function.logs.journal import EventRecord
 from function.outcomes import Outcome
+from tests.unit.conftest import wait_until
 
 
 class RecordingDeliverer:
@@ -198,3 +199,22 @@ def test_send_queues_everything_declines_everything_when_full_and_refuses_once_c
     with pytest.raises(ServiceUnavailable, match="shutting down"):
         background.send(items(1, prefix="late"))
     assert sorted(deliverer.event_ids()) == ["e-0", "e-1"]
+
+
+def test_a_hand_off_from_awaited_delivery_is_not_sent_before_pinterests_retry_after() -> None:
+    sent_at: list[float] = []
+    deliverer, journal = RecordingDeliverer(lambda: sent_at.append(time.monotonic())), ListJournal()
+    background = sender(deliverer, journal, batch_wait_s=0.0)
+    not_before = time.monotonic() + 0.5
+    assert background.take_over(items(2), not_before) is None
+    wait_until(lambda: bool(deliverer.batches), timeout_s=10)
+    background.close()
+    assert sorted(deliverer.event_ids()) == ["e-0", "e-1"]
+    assert sent_at[0] >= not_before
+
+
+def test_a_hand_off_says_why_it_cannot_take_the_events() -> None:
+    background = sender(RecordingDeliverer(), ListJournal(), queue_max=1)
+    assert background.take_over(items(2), 0.0) == "its queue is full"
+    background.close()
+    assert background.take_over(items(1), 0.0) == "the instance is shutting down"

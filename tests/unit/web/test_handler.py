@@ -199,8 +199,10 @@ def test_the_answer_follows_each_events_outcome_as_the_delivery_reports_it(
     delivery = ScriptedDelivery(*outcomes)
     code, body, _ = answer(scripted(delivery), body=events(len(outcomes)))
     assert (code, body["status"]) == (status, word)
-    assert [(e["event_id"], e["status"], e.get("error")) for e in body["events"]] == [
-        (f"e-{i}", caller_word(o), None if o == Outcome.DELIVERED else f"it was {o}")
+    # A queued event's explanation is a reason (it will be retried), a failed one's an error.
+    assert [(e["event_id"], e["status"], e.get("error"), e.get("reason")) for e in body["events"]] == [
+        (f"e-{i}", caller_word(o), f"it was {o}" if o == Outcome.FAILED else None,
+         f"it was {o}" if o == Outcome.QUEUED else None)
         for i, o in enumerate(outcomes)]
     assert "pinterest" not in body  # no call was made while the caller waited
 
