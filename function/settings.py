@@ -230,8 +230,10 @@ class Settings:
         "PINTEREST_DELIVERY", choice(*DELIVERY_MODES), "awaited",
         "awaited: answer with Pinterest's result; optimistic: answer 202 at once and send in batches.")
     await_deadline_s: float = setting(
-        "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "5",
-        "Awaited delivery gives up retrying after this many seconds (well inside the 10 s shutdown window).")
+        "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "2.5",
+        "Awaited delivery answers within this many seconds, waits and calls included (2.5: under the 3 s "
+        "default timeout of Stape's tag); events whose retries do not fit go on in the background, "
+        "answered queued.")
     batch_max: int = setting(
         "PINTEREST_BATCH_MAX", bounded_int(1, EVENTS_PER_CALL), str(EVENTS_PER_CALL),
         "Optimistic delivery sends a batch once it holds this many events (1000: Pinterest's maximum).")

@@ -86,7 +86,7 @@ variable "compute" {
     min_instances = optional(number, 0)
     # 10: bounds spend; Pinterest's 5,000 calls per minute per account is the real ceiling.
     max_instances = optional(number, 10)
-    # 60: awaited delivery gives up after PINTEREST_AWAIT_DEADLINE_S (5 s by default).
+    # 60: awaited delivery answers within PINTEREST_AWAIT_DEADLINE_S (2.5 s by default).
     timeout_seconds = optional(number, 60)
   })
   default = {}
@@ -226,6 +226,11 @@ variable "delivery" {
   validation {
     condition     = var.delivery.batch_max == null || (coalesce(var.delivery.batch_max, 0) >= 1 && coalesce(var.delivery.batch_max, 0) <= 1000)
     error_message = "delivery.batch_max must be between 1 and 1000 (Pinterest's limit per call)."
+  }
+  validation {
+    # The tag gives up first (Stape: 3 s by default), Cloud Run at compute.timeout_seconds.
+    condition     = var.delivery.await_deadline_s == null || (coalesce(var.delivery.await_deadline_s, 0) > 0 && coalesce(var.delivery.await_deadline_s, 0) < var.compute.timeout_seconds)
+    error_message = "delivery.await_deadline_s must be more than 0 and less than compute.timeout_seconds; keep it about 0.5 s under the calling tag's timeout (Stape: 3 s, Snowplow: 5 s by default)."
   }
   validation {
     condition     = var.delivery.shutdown_budget_s == null || (coalesce(var.delivery.shutdown_budget_s, 0) > 0 && coalesce(var.delivery.shutdown_budget_s, 0) <= 10)

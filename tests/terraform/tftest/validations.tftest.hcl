@@ -248,6 +248,14 @@ run "body_timeout_zero" {
   expect_failures = [var.body_timeout_s]
 }
 
+run "delivery_await_deadline_past_the_request_timeout" {
+  command = plan
+  variables {
+    delivery = { await_deadline_s = 60 }
+  }
+  expect_failures = [var.delivery]
+}
+
 run "delivery_shutdown_budget_past_sigkill" {
   command = plan
   variables {
