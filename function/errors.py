@@ -23,7 +23,8 @@ credential). The whole tree, adapter errors included, and who turns each into wh
                                                        tokens.py: TokenUnavailable; web/statuses.py
                                                        (caller keys): 503 "caller API keys unavailable"
     PinterestUnavailable     delivery/pinterest.py     delivery/deliverer.py: a retry, then the
-                                                       event failed (the answer's 502 or 207)
+                                                       event failed (the answer's 502 or 207), or
+                                                       queued for the background when out of time
     StoreUnavailable         logs/store.py             logs/writer.py keeps or drops the rows; the
                                                        CLI prints it (no HTTP answer waits on it)
     Skip                     pipeline/build.py         pipeline/request.py: the event is skipped

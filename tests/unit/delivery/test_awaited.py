@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from function.delivery.awaited import Awaited
-from function.delivery.deliverer import Deliverer, Outgoing
+from function.delivery.deliverer import Deliverer, HandOff, Outgoing
+from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.outcomes import Outcome
 from tests.unit.delivery.test_deliverer import Clock, ListJournal, ScriptedClient, Tokens, error, ok
+from tests.unit.delivery.test_optimistic import RecordingDeliverer
 
 DEADLINE_S = 2.5
 ITEMS = [Outgoing({"event_id": f"e-{i}", "event_name": "checkout"}, "549000000001", False) for i in range(2)]
@@ -49,12 +51,13 @@ class Background:
 
 
 def send(*script: Answer | Exception, background: Background | None = None, max_attempts: int = 5,
-         latency_s: float = 0.0) -> tuple[Any, TimedClient, ListJournal, Clock]:
+         latency_s: float = 0.0, take_over: HandOff | None = None,
+         ) -> tuple[Any, TimedClient, ListJournal, Clock]:
     clock, journal = Clock(), ListJournal()
     client = TimedClient(clock, *script, latency_s=latency_s)
     deliverer = Deliverer(client, Tokens(), journal, ConsoleLog("no"), max_attempts,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)
-    awaited = Awaited(deliverer, DEADLINE_S, hand_off=background.take_over if background else None,
+    awaited = Awaited(deliverer, DEADLINE_S, hand_off=background.take_over if background else take_over,
                       clock=clock)
     return awaited.send(ITEMS), client, journal, clock
 
@@ -122,3 +125,13 @@ def test_when_the_background_cannot_take_them_the_events_fail_saying_why() -> No
 def test_delivered_events_are_delivered() -> None:
     sent, _, _, _ = send(ok(2), background=Background())
     assert [(t.outcome, t.error) for t in sent.taken] == [(Outcome.DELIVERED, None)] * 2
+
+
+def test_during_shutdown_the_closed_sender_refuses_and_the_events_fail_saying_why() -> None:
+    closed = BackgroundSender(RecordingDeliverer(), ListJournal(), batch_max=10, batch_wait_s=0.0,  # type: ignore[arg-type]
+                              queue_max=10, queue_max_bytes=1 << 20)
+    closed.close()
+    sent, _, _, _ = send(error(429, {"retry-after": "4"}), take_over=closed.take_over)
+    reason = ("Pinterest answered 429: status 429; not retried in the background: "
+              "the instance is shutting down")
+    assert [(t.outcome, t.error) for t in sent.taken] == [(Outcome.FAILED, reason)] * 2
