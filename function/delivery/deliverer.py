@@ -36,6 +36,9 @@ class Outgoing:
     delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
 
 
+# Why a batch was not sent at all (attempt 0): it came after the deadline was used up.
+_NO_TIME_LEFT = "no time left before the deadline"
+
 # Where a batch whose retries no longer fit in its deadline may go: `hand_off(items, not_before)`
 # takes them for background delivery, not before that monotonic time, and answers None, or why not.
 HandOff = Callable[[Sequence[Outgoing], float], str | None]
@@ -168,7 +171,11 @@ class Deliverer:
             sleep=self._sleep,
             reraise=True,
         )
-        final = retrying(lambda: self._attempt(batch, next(counter), deadline))
+        if hand_off is not None and deadline() - self._clock() < retry.MIN_CALL_S:
+            # The request's earlier calls used up the deadline: no call of this batch could end by it.
+            final = Attempt(0, [EventOutcome(False, _NO_TIME_LEFT)] * len(batch.items), retryable=True)
+        else:
+            final = retrying(lambda: self._attempt(batch, next(counter), deadline))
         if hand_off is not None and final.retryable and final.number < self._max_attempts:
             final = self._hand_off(batch, final, hand_off)
         self._report(batch, mode, final, final=not final.handed_off)
@@ -210,11 +217,12 @@ class Deliverer:
         The console line shows the records' payloads, which are kept as every log keeps them.
         """
         answer = attempt.answer
-        url = self._client.url(batch.ad_account_id)
+        called = attempt.number > 0  # attempt 0: no call was made (no time was left for one)
+        url = self._client.url(batch.ad_account_id) if called else None
         records = [_record(batch, item, outcome, attempt, mode, url, final)
                    for item, outcome in zip(batch.items, attempt.outcomes, strict=True)]
         debug = any(item.debug for item in batch.items)
-        if self._log.wanted(debug):
+        if called and self._log.wanted(debug):
             self._log.write(
                 "INFO" if answer is not None and answer.status_code == 200 else "WARNING",
                 "pinterest call", batch.items[0].trace_id if len(batch.items) == 1 else None,
@@ -237,8 +245,8 @@ def _last_attempt(state: tenacity.RetryCallState) -> Attempt:
     return attempt
 
 
-def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attempt, mode: str, url: str,
-            final: bool) -> EventRecord:
+def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attempt, mode: str,
+            url: str | None, final: bool) -> EventRecord:
     answer = attempt.answer
     status = Outcome.DELIVERED if outcome.delivered else (Outcome.FAILED if final else Outcome.RETRYING)
     return EventRecord(

@@ -135,3 +135,20 @@ def test_during_shutdown_the_closed_sender_refuses_and_the_events_fail_saying_wh
     reason = ("Pinterest answered 429: status 429; not retried in the background: "
               "the instance is shutting down")
     assert [(t.outcome, t.error) for t in sent.taken] == [(Outcome.FAILED, reason)] * 2
+
+
+def test_a_later_call_of_the_request_that_could_not_end_by_the_deadline_is_not_made() -> None:
+    # Two ad accounts: two calls. The first takes the whole deadline; the second would overrun it.
+    background, clock, journal = Background(), Clock(), ListJournal()
+    client = TimedClient(clock, PinterestUnavailable("timeout", timed_out=True))
+    deliverer = Deliverer(client, Tokens(), journal, ConsoleLog("no"), 5,  # type: ignore[arg-type]
+                          sleep=clock.sleep, clock=clock)
+    other = Outgoing({"event_id": "o-1", "event_name": "checkout"}, "549000000002", False)
+    sent = Awaited(deliverer, DEADLINE_S, hand_off=background.take_over, clock=clock).send([*ITEMS, other])
+    assert len(client.calls) == 1  # before: a second call of 0.2 s, past the deadline
+    assert clock.now == 100 + DEADLINE_S
+    assert [t.outcome for t in sent.taken] == [Outcome.QUEUED] * 3
+    assert sent.taken[2].error == "no time left before the deadline; retrying in the background"
+    assert [ids for ids, _ in background.taken] == [["e-0", "e-1"], ["o-1"]]
+    last = journal.records[-1]  # no call was made: no URL on its row
+    assert (last.event_id, last.outcome, last.attempt, last.request_url) == ("o-1", Outcome.RETRYING, 0, None)
