@@ -77,10 +77,6 @@ class BackgroundSender:
         self._closing = False
         self._shutdown_at = math.inf
 
-    @property
-    def closing(self) -> bool:
-        return self._closing
-
     def send(self, items: Sequence[Outgoing]) -> Sent:
         """All of `items` queued, or all declined when the queue is full (they are then delivered
         awaited); once closing, ServiceUnavailable: the caller sends again, to another instance.

@@ -108,7 +108,6 @@ def test_a_full_queue_refuses_the_whole_submission_and_keeps_what_it_had() -> No
 def test_after_close_nothing_is_accepted() -> None:
     background = sender(RecordingDeliverer(), ListJournal())
     background.close()
-    assert background.closing
     assert not background.submit(items(1))
 
 
