@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -148,3 +149,15 @@ def recorded(sandbox: Sandbox) -> list[dict[str, Any]]:
 def recorded_ids(sandbox: Sandbox) -> list[str]:
     """The event ids the sandbox recorded, in the order it received them."""
     return [record["event"]["event_id"] for record in recorded(sandbox)]
+
+
+def sqlite_rows(server: FunctionServer, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """The server's SQLite log rows for `sql`; none until its writer has created the file and table."""
+    database = Path(str(server.log_path) + ".sqlite3")
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as db:
+        try:
+            return db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # the writer has not created its table yet
+            return []

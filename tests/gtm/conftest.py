@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox, start_sandbox
-from tests.integration.conftest import (
+from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,

@@ -20,7 +20,7 @@ import requests
 
 from function.sandbox.server import Sandbox
 from tests.gtm.conftest import TagRun, run_tag
-from tests.integration.conftest import CALLER_KEY, FunctionServer
+from tests.processes import CALLER_KEY, FunctionServer
 
 pytestmark = pytest.mark.slow
 

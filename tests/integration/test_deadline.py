@@ -8,7 +8,6 @@ says `queued` and why, and the event is then delivered by the background sender;
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,15 @@ import requests
 
 from function.sandbox.server import Sandbox
 from function.settings import Settings
-from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function, stop_process
+from tests.processes import (
+    AD_ACCOUNT,
+    SANDBOX_TOKEN,
+    FunctionServer,
+    sqlite_rows,
+    start_function,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -38,18 +45,10 @@ def sandbox_copies(sandbox: Sandbox, event_id: str) -> int:
     return sum(1 for r in records if r["event"]["event_id"] == event_id)
 
 
-def wait_until(condition: Any, timeout_s: float = 20.0) -> None:
-    """Bounded wait for an outcome, never a timing assertion."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.1)
-
-
 def rows(server: FunctionServer, event_id: str) -> list[tuple[str, str, str | None]]:
     """(delivery, outcome, error) of the event's log rows, in the order they were written."""
-    with sqlite3.connect(str(server.log_path) + ".sqlite3") as db:
-        return db.execute("SELECT delivery, outcome, error FROM events WHERE event_id = ? ORDER BY rowid",
-                          (event_id,)).fetchall()
+    return sqlite_rows(server, "SELECT delivery, outcome, error FROM events WHERE event_id = ? "
+                               "ORDER BY rowid", (event_id,))
 
 
 def event(event_id: str) -> dict[str, Any]:

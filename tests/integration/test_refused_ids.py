@@ -6,10 +6,7 @@ the SQLite log rows are read back from the server's own store.
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +15,10 @@ from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,
+    sqlite_rows,
     start_function,
     stop_process,
+    wait_until,
 )
 
 EMAIL = {"email_address": "jane@example.com"}
@@ -40,16 +39,15 @@ def server(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def _rows(server: FunctionServer, count: int) -> list[tuple[object, ...]]:
     """The log rows of the refused events, once the server has written them (bounded wait)."""
-    database = Path(str(server.log_path) + ".sqlite3")
-    deadline = time.monotonic() + 20
-    rows: list[tuple[object, ...]] = []
-    while time.monotonic() < deadline and len(rows) < count:
-        if database.exists():
-            with sqlite3.connect(database) as db:
-                rows = db.execute("SELECT outcome, event_id, event_name, ga4_event_name FROM events "
-                                  "WHERE outcome IN ('invalid', 'skipped') ORDER BY event_id").fetchall()
-        time.sleep(0.1)
-    return rows
+    found: list[tuple[object, ...]] = []
+
+    def written() -> bool:
+        found[:] = sqlite_rows(server, "SELECT outcome, event_id, event_name, ga4_event_name FROM events "
+                                       "WHERE outcome IN ('invalid', 'skipped') ORDER BY event_id")
+        return len(found) >= count
+
+    wait_until(written)
+    return found
 
 
 def test_refused_and_skipped_events_are_answered_and_logged_with_their_ids(server: FunctionServer) -> None:

@@ -11,7 +11,8 @@ from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.outcomes import Outcome
-from tests.unit.delivery.test_deliverer import Clock, ListJournal, ScriptedClient, Tokens, error, ok
+from tests.doubles import Clock, ListJournal
+from tests.unit.delivery.test_deliverer import ScriptedClient, Tokens, error, ok
 from tests.unit.delivery.test_optimistic import RecordingDeliverer
 
 DEADLINE_S = 2.5
@@ -53,7 +54,7 @@ class Background:
 def send(*script: Answer | Exception, background: Background | None = None, max_attempts: int = 5,
          latency_s: float = 0.0, take_over: HandOff | None = None,
          ) -> tuple[Any, TimedClient, ListJournal, Clock]:
-    clock, journal = Clock(), ListJournal()
+    clock, journal = Clock(100.0), ListJournal()
     client = TimedClient(clock, *script, latency_s=latency_s)
     deliverer = Deliverer(client, Tokens(), journal, ConsoleLog("no"), max_attempts,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)
@@ -139,7 +140,7 @@ def test_during_shutdown_the_closed_sender_refuses_and_the_events_fail_saying_wh
 
 def test_a_later_call_of_the_request_that_could_not_end_by_the_deadline_is_not_made() -> None:
     # Two ad accounts: two calls. The first takes the whole deadline; the second would overrun it.
-    background, clock, journal = Background(), Clock(), ListJournal()
+    background, clock, journal = Background(), Clock(100.0), ListJournal()
     client = TimedClient(clock, PinterestUnavailable("timeout", timed_out=True))
     deliverer = Deliverer(client, Tokens(), journal, ConsoleLog("no"), 5,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)

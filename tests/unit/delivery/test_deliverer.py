@@ -11,7 +11,7 @@ from function.delivery import retry
 from function.delivery.deliverer import Batch, Deliverer, Outgoing, batches, read_answer
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
-from function.logs.journal import EventRecord
+from tests.doubles import Clock, ListJournal
 
 
 class ScriptedClient:
@@ -45,27 +45,8 @@ class Tokens:
         return self.get(ad_account_id)
 
 
-class ListJournal:
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def record(self, records: Sequence[EventRecord]) -> None:
-        self.records.extend(records)
 
 
-class Clock:
-    """Monotonic time that only the fake sleep advances."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def ok(count: int, failed: Sequence[int] = ()) -> Answer:
@@ -87,7 +68,7 @@ def batch(count: int = 1) -> Batch:
 
 def run(client: ScriptedClient, the_batch: Batch | None = None, *, deadline_s: float = 30.0,
         max_attempts: int = 5) -> tuple[Any, ListJournal, Clock, Tokens]:
-    journal, clock, tokens = ListJournal(), Clock(), Tokens()
+    journal, clock, tokens = ListJournal(), Clock(100.0), Tokens()
     deliverer = Deliverer(client, tokens, journal, ConsoleLog("no"), max_attempts,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)
     start = clock.now
@@ -220,7 +201,7 @@ def test_retry_after_zero_still_waits_the_minimum_backoff() -> None:
 
 
 def test_a_shutdown_ends_deliveries_under_way_and_to_come() -> None:
-    journal, clock, tokens = ListJournal(), Clock(), Tokens()
+    journal, clock, tokens = ListJournal(), Clock(100.0), Tokens()
     client = ScriptedClient(*[error(503)] * 5)
     deliverer = Deliverer(client, tokens, journal, ConsoleLog("no"), 5,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)

@@ -13,7 +13,8 @@ from function.delivery.modes import ByMode
 from function.errors import ServiceUnavailable
 from function.logs.console import ConsoleLog
 from function.outcomes import Outcome
-from tests.unit.delivery.test_deliverer import Clock, ListJournal, ScriptedClient, Tokens, ok
+from tests.doubles import Clock, ListJournal
+from tests.unit.delivery.test_deliverer import ScriptedClient, Tokens, ok
 
 ACCOUNT = "549000000001"
 
@@ -47,7 +48,7 @@ def item(event_id: str, delivery: str = "awaited") -> Outgoing:
 
 
 def awaited(client: ScriptedClient) -> Awaited:
-    clock = Clock()
+    clock = Clock(100.0)
     deliverer = Deliverer(client, Tokens(), ListJournal(), ConsoleLog("no"), 5,  # type: ignore[arg-type]
                           sleep=clock.sleep, clock=clock)
     return Awaited(deliverer, 2.5, clock=clock)

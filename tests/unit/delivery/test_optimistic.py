@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
@@ -12,9 +12,9 @@ from function.delivery.base import Taken
 from function.delivery.deliverer import Attempt, Batch, EventOutcome, Outgoing
 from function.delivery.optimistic import BackgroundSender, queued_bytes
 from function.errors import ServiceUnavailable
-from function.logs.journal import EventRecord
 from function.outcomes import Outcome
-from tests.unit.conftest import wait_until
+from tests.doubles import ListJournal
+from tests.processes import wait_until
 
 
 class RecordingDeliverer:
@@ -36,12 +36,6 @@ class RecordingDeliverer:
             return [item.payload["event_id"] for b in self.batches for item in b.items]
 
 
-class ListJournal:
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def record(self, records: Sequence[EventRecord]) -> None:
-        self.records.extend(records)
 
 
 def items(count: int, account: str = "549000000001", test: bool = False, prefix: str = "e") -> list[Outgoing]:

@@ -25,22 +25,16 @@ from function.delivery.pinterest import Answer
 from function.errors import ServiceUnavailable
 from function.limits import MAX_BODY_BYTES
 from function.logs.console import ConsoleLog, Headers
-from function.logs.journal import EventRecord
 from function.outcomes import Outcome, caller_word
 from function.settings import Settings
 from function.web.handler import Gateway
+from tests.doubles import ListJournal
 
 KEY = "caller-key-0123456789"
 APP = flask.Flask(__name__)
 EVENT = json.dumps({"event_name": "purchase", "client_id": "1.2", "user_data": {"email_address": "a@b.c"}})
 
 
-class ListJournal:
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def record(self, records: Sequence[EventRecord]) -> None:
-        self.records += records
 
 
 class KeysUnreadable:
