@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from function import limits
 from function.errors import BadRequest
 from function.pipeline import coerce, consent, derive, event_names, normalize, plans, validate
-from function.pipeline.fields import FIELDS, Field
+from function.pipeline.field_warnings import FieldWarning, not_sent
+from function.pipeline.fields import FIELDS, Field, Source
 from function.pipeline.memo import RequestMemo
 from function.pipeline.options import Options
 from function.pipeline.paths import EventPath
@@ -45,26 +46,32 @@ class Context:
     default_phone_country: str = ""
 
 
-def build_event(event: Event, ctx: Context, memo: RequestMemo | None = None) -> dict[str, Any]:
+def build_event(event: Event, ctx: Context, memo: RequestMemo | None = None,
+                warned: list[FieldWarning] | None = None) -> dict[str, Any]:
     """The Pinterest event for `event`; raises Skip, or a GatewayError naming the field.
 
-    `memo` is the request's: the overrides every event shares are cleaned once in it.
+    `memo` is the request's: the overrides every event shares are cleaned once in it. What the
+    event had and is not sent as given is appended to `warned` (kept even when the build raises).
     """
     memo = memo or RequestMemo()
+    warned = [] if warned is None else warned
     _check_not_skipped(event, ctx)
     options = ctx.options
-    payload: dict[str, Any] = {
-        "event_name": event_names.resolve(options.event_name_setup, options.event_name, _ga4_name(event),
-                                          options.event_map),
-        "action_source": options.action_source,
-    }
+    name = event_names.resolve(options.event_name_setup, options.event_name, _ga4_name(event),
+                               options.event_map)
+    payload: dict[str, Any] = {"event_name": name, "action_source": options.action_source}
+    if options.event_map:
+        mapped = event_names.mapped_warning(options.event_name_setup, name)
+        if mapped:
+            warned.append(FieldWarning("event_name", mapped))
     sections: dict[str, dict[str, Any]] = {"event": payload, "user_data": {}, "custom_data": {}}
     web = options.action_source == "web"
     derived = derive.values(event)
+    notes = derived.get(derive.WARNINGS)
     for step in plans.plan(event, derived):
         row = step.row
         region = (_phone_region(event) or ctx.default_phone_country or None) if row.region_aware else None
-        value = _extract(step, event, derived, web, region, memo)
+        value = _extract(step, event, derived, web, region, memo, warned, notes)
         if value is not None:
             sections[row.section][row.key] = value
     payload["event_time"] = validate.event_time(payload.get("event_time"), ctx.now)
@@ -111,49 +118,77 @@ def _hostname(url: str) -> str:
         return ""
 
 
-def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bool,
-             region: str | None, memo: RequestMemo) -> Any:
-    """The override if given (a bad one is a 400), else the first usable source; over a limit is a 400."""
+def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bool, region: str | None,
+             memo: RequestMemo, warned: list[FieldWarning],
+             notes: Mapping[str, list[FieldWarning]] | None) -> Any:
+    """The override if given (a bad one is a 400), else the first usable source; over a limit is a 400.
+
+    A source whose value is refused (it cannot be typed, or its normalizer gives nothing for it)
+    is warned of and the next one tried; so is what an override holds that cannot be sent.
+    """
     row = step.row
     override = row.override.read(event) if step.may_override else None
     if override is not None and not coerce.is_empty(override):
         where = row.override.dotted
         try:
-            return memo.get(where, override, partial(_bounded, row, override, region, where), region)
+            value, found = memo.get(where, override, partial(_overridden, row, override, region), region)
         except ValueError as exc:
             raise BadRequest(f"{where} {exc}") from None
+        if found:
+            warned.extend(found)
+        return value
     if row.web_only and not web:
         return None
     for source in step.sources:
-        raw = source.read(event) if type(source) is EventPath else derived.get(source.name)
+        if type(source) is EventPath:
+            raw = source.read(event)
+        else:
+            raw = derived.get(source.name)
+            if notes is not None and source.name in notes:  # what the items held that is not sent
+                warned.extend(notes[source.name])
         if raw is None:
             continue
         if type(raw) is list and _too_many(row, raw):  # refused before the work of cleaning it
-            _refuse_over_limit(row, raw, source.dotted if type(source) is EventPath else row.key)
+            _refuse_over_limit(row, raw, _where(source, row))
         try:
-            value = _clean(row, raw, region)  # an empty value cleans to None
-        except ValueError:
+            value = _clean(row, raw, region, source, warned)  # an empty value cleans to None
+        except ValueError as exc:
+            warned.append(not_sent(row.path, _where(source, row), str(exc)))
             continue
         if value is not None:
-            where = source.dotted if type(source) is EventPath else row.key
             if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
-                _refuse_over_limit(row, value, where)
+                _refuse_over_limit(row, value, _where(source, row))
             if row.max_item_chars:
-                _refuse_long_item_texts(row, value, where)
+                _refuse_long_item_texts(row, value, _where(source, row))
             return value
+        if not row.hashed and not coerce.is_empty(raw):  # hashed rows warn of each value they refuse
+            warned.append(not_sent(row.path, _where(source, row), row.refusal))
     return None
 
 
-def _bounded(row: Field, raw: Any, region: str | None, where: str) -> Any:
-    """`_clean` within the row's limits; a list too long is refused before it is cleaned."""
-    if type(raw) is list and _too_many(row, raw):
+def _where(source: Source, row: Field) -> str:
+    """How an answer names where a value came from: its GA4 path, or the field a derived value fills."""
+    return source.dotted if type(source) is EventPath else row.key
+
+
+def _overridden(row: Field, raw: Any, region: str | None) -> tuple[Any, tuple[FieldWarning, ...]]:
+    """An override cleaned within the row's limits, with its warnings: worked out once per memo."""
+    where = row.override.dotted
+    found: list[FieldWarning] = []
+    if type(raw) is list and _too_many(row, raw):  # refused before the work of cleaning it
         _refuse_over_limit(row, raw, where)
-    value = _clean(row, raw, region)
+    value = _clean(row, raw, region, row.override, found)
+    if value is None:
+        if not row.hashed:  # not empty (the caller checked): refused by its normalizer
+            found.append(not_sent(row.path, where, row.refusal))
+        return None, tuple(found)
     if len(value) > row.max_chars if type(value) is str else _too_many(row, value):
         _refuse_over_limit(row, value, where)
-    if row.max_item_chars and value is not None:
+    if row.max_item_chars:
         _refuse_long_item_texts(row, value, where)
-    return value
+    if row.unsent_parts is not None:
+        found += row.unsent_parts(raw, where)
+    return value, tuple(found)
 
 
 def _too_many(row: Field, value: Any) -> bool:
@@ -183,19 +218,28 @@ def _over_limit(where: str, size: int, limit: int, unit: str, key: str = "") -> 
     return BadRequest(f"{where} holds {size} {unit}; at most {limit} are accepted{field_name}")
 
 
-def _clean(row: Field, raw: Any, region: str | None) -> Any:
-    """Type and normalize a raw value; hashed fields become de-duplicated lists of digests."""
+def _clean(row: Field, raw: Any, region: str | None, source: Source | None = None,
+           warned: list[FieldWarning] | None = None) -> Any:
+    """Type and normalize a raw value; hashed fields become de-duplicated lists of digests.
+
+    A hashed value its normalizer refuses is left out of the list and, given `warned`, warned of.
+    """
     if not row.hashed:
         return row.normalize(raw)
     normalizer = partial(row.normalize, region=region) if row.region_aware else row.normalize
     digests: dict[str, None] = {}
-    for item in raw if isinstance(raw, list) else (raw,):
+    several = isinstance(raw, list)
+    for item in raw if several else (raw,):
         text = coerce.to_text(item)
         if text is None:  # empty
             continue
         digest = normalize.hash_field(text, normalizer)
         if digest:
             digests[digest] = None
+        elif warned is not None and source is not None:
+            where = _where(source, row)
+            warned.append(not_sent(row.path, f"{where} holds a value that" if several else where,
+                                   row.refusal))
     return list(digests) or None
 
 

@@ -24,6 +24,12 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False,
 
 # Plain decimal notation in ASCII digits: no thousands separators, NaN or Infinity, short exponents only.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+# Numbers written with a decimal comma or with thousands separators, read only when unambiguous:
+# one comma not followed by exactly three digits (12,50), or digits grouped in threes by one mark
+# with the other as the decimal mark (1.234,56, 1,234.56) or none (1.234.567, 1,234,567).
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})")
+_GROUPED_BY_DOTS = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?")
+_GROUPED_BY_COMMAS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 # A short decimal already in the form format_decimal gives: no sign, leading or trailing zeros.
 _PLAIN_DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{0,14}[1-9])?")
 # Pinterest's integer fields are int64 and it reads decimal strings into doubles: larger values are refused.
@@ -54,7 +60,7 @@ def parse_number(value: object) -> Decimal:
         text = value.strip()
         if _NUMBER.fullmatch(text):
             return Decimal(text)
-        raise ValueError("must be a number such as 12 or 12.5")
+        return _separated_number(text)
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
     if isinstance(value, int):
@@ -63,6 +69,20 @@ def parse_number(value: object) -> Decimal:
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
         return Decimal(str(value))
+    raise ValueError("must be a number such as 12 or 12.5")
+
+
+def _separated_number(text: str) -> Decimal:
+    """A number written with a decimal comma or thousands separators, when only one reading exists."""
+    if _DECIMAL_COMMA.fullmatch(text):
+        return Decimal(text.replace(",", "."))
+    if _GROUPED_BY_DOTS.fullmatch(text) and text.count(".") + text.count(",") > 1:
+        return Decimal(text.replace(".", "").replace(",", "."))  # 1.234 alone is one and a bit
+    if _GROUPED_BY_COMMAS.fullmatch(text) and text.count(",") + text.count(".") > 1:
+        return Decimal(text.replace(",", ""))
+    if _GROUPED_BY_COMMAS.fullmatch(text):
+        raise ValueError("is ambiguous: a comma before three digits may group thousands or mark "
+                         "decimals (send 1234, or 1.234 for a decimal)")
     raise ValueError("must be a number such as 12 or 12.5")
 
 

@@ -7,6 +7,7 @@ list that Pinterest is sent, whichever source it came from.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,8 @@ from typing import Any, final
 from urllib.parse import parse_qs, urlsplit
 
 from function.pipeline import coerce
+from function.pipeline.field_warnings import FieldWarning, not_sent
+from function.pipeline.parse import quoted
 from function.pipeline.paths import EventPath
 
 Event = Mapping[str, Any]
@@ -48,6 +51,12 @@ _CONTENTS: tuple[tuple[str, tuple[str, ...], Callable[[Any], Any]], ...] = (
     ("item_brand_id", ("item_brand_id",), coerce.to_text),
     ("item_category", ("item_category",), coerce.to_text),
 )
+# The GA4 item keys a price is read from.
+_PRICE_KEYS = next(ga4_keys for key, ga4_keys, _ in _CONTENTS if key == "item_price")
+_CONTENTS_PATH = "custom_data.contents"
+_CONTENT_KEYS = tuple(key for key, _, _ in _CONTENTS)
+# The key of `values`' result that holds the warnings, by the name of the value they belong to.
+WARNINGS = "warnings"
 # GA4 item attributes offered when the event has exactly one item → their derived names.
 _SINGLE_ITEM = {key: f"single_item.{key}" for key in ("item_name", "item_category", "item_brand")}
 # Event URLs whose `epik` query parameter is Pinterest's click id → their derived names.
@@ -69,8 +78,13 @@ def epik_param(url_key: str) -> Derived:
 
 
 def values(event: Event) -> dict[str, Any]:
-    """Every derived value the event has, by `Derived.name`; absent ones are left out."""
-    found = _from_items(items(event))
+    """Every derived value the event has, by `Derived.name`; absent ones are left out.
+
+    What the items held that is not sent is under WARNINGS, by the name of the value it belongs
+    to (a price left out of `contents`, the total it spoils), and only when there is some.
+    """
+    where, raw_items = _raw_items(event)
+    found = _from_items(where, raw_items) if raw_items else {}
     for url_key, name in _EPIK.items():
         click_id = _epik(event.get(url_key))
         if click_id is not None:
@@ -80,57 +94,94 @@ def values(event: Event) -> dict[str, Any]:
 
 def items(event: Event) -> list[Mapping[str, Any]]:
     """The event's GA4 items; anything that is not an object is ignored."""
+    return [item for item in _raw_items(event)[1] if type(item) is dict or isinstance(item, Mapping)]
+
+
+def _raw_items(event: Event) -> tuple[str, list[Any]]:
+    """Where the items are (`items`, else `ecommerce.items`) and the list as given."""
     for source in _ITEM_SOURCES:
         value = source.read(event)
         if isinstance(value, list) and value:
-            return [item for item in value if type(item) is dict or isinstance(item, Mapping)]
-    return []
+            return source.dotted, value
+    return "", []
 
 
-def _from_items(found: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """contents, content_ids, num_items, items_value and the single-item attributes, in one pass."""
-    if not found:
-        return {}
-    contents, ids, count = [], [], 0
+def _from_items(where: str, raw_items: list[Any]) -> dict[str, Any]:
+    """contents (typed), content_ids, num_items, items_value and the single-item attributes, in one pass.
+
+    GA4 items are read leniently: a value that cannot be typed is left out of its item, with a
+    warning, rather than sinking the whole `contents`. A value that has warnings but no content
+    is kept as None, so the build still reads it, and gives its warnings, when it is used.
+    """
+    contents: list[dict[str, Any]] = []
+    ids, count, found = [], 0, []
     total, priced, total_usable = Decimal(0), False, True
-    for item in found:
-        content: dict[str, Any] = {}
-        for pinterest_key, ga4_keys, _ in _CONTENTS:
-            for ga4_key in ga4_keys:
-                value = item.get(ga4_key)
-                if value is not None and not coerce.is_empty(value):
-                    content[pinterest_key] = value
-                    break
-        quantity = content["quantity"] = _quantity(item)
+    notes: dict[str, list[FieldWarning]] = {}
+    for index, item in enumerate(raw_items):
+        if type(item) is not dict and not isinstance(item, Mapping):
+            notes.setdefault(CONTENTS.name, []).append(
+                not_sent(_CONTENTS_PATH, f"{where}[{index}]", "is not an object"))
+            continue
+        found.append(item)
+        content = _content(item, f"{where}[{index}]", len(contents), notes)
+        quantity = content["quantity"] = _quantity(item, f"{where}[{index}]", len(contents), notes)
         contents.append(content)
         count += quantity
         if "id" in content:
             ids.append(content["id"])
         price = content.get("item_price")
-        if price is not None and total_usable:
-            try:
-                total += coerce.parse_number(price) * quantity
-                priced = True
-            except ValueError:  # one unusable price: no total at all rather than a wrong one
-                total_usable = False
-    result: dict[str, Any] = {CONTENTS.name: contents, NUM_ITEMS.name: count}
+        if price is not None:
+            total += coerce.parse_number(price) * quantity
+            priced = True
+        elif any(not coerce.is_empty(item.get(key)) for key in _PRICE_KEYS):  # given, but not a number
+            total_usable = False
+    result: dict[str, Any] = {CONTENTS.name: contents or None}
+    if found:
+        result[NUM_ITEMS.name] = count
     if ids:
         result[CONTENT_IDS.name] = ids
-    if priced and total_usable:
+    if not total_usable:  # no total at all rather than a wrong one
+        result[ITEMS_VALUE.name] = None
+        notes[ITEMS_VALUE.name] = [FieldWarning(
+            "custom_data.value",
+            f"{where} holds a price that is not a number, so the items' total is not sent")]
+    elif priced:
         result[ITEMS_VALUE.name] = coerce.format_decimal(total)
     if len(found) == 1:
         for key, name in _SINGLE_ITEM.items():
             value = found[0].get(key)
             if value is not None:
                 result[name] = value
+    if notes:
+        result[WARNINGS] = notes
     return result
 
 
-def _quantity(item: Mapping[str, Any]) -> int:
-    """GA4 quantity, 1 when absent or unusable."""
+def _content(item: Mapping[str, Any], where: str, position: int,
+             notes: dict[str, list[FieldWarning]]) -> dict[str, Any]:
+    """One `contents` entry from one GA4 item: each key's first non-empty GA4 value, typed."""
+    content: dict[str, Any] = {}
+    for pinterest_key, ga4_keys, normalize in _CONTENTS:
+        for ga4_key in ga4_keys:
+            value = item.get(ga4_key)
+            if value is not None and not coerce.is_empty(value):
+                try:
+                    content[pinterest_key] = normalize(value)
+                except ValueError as exc:
+                    notes.setdefault(CONTENTS.name, []).append(not_sent(
+                        f"{_CONTENTS_PATH}[{position}].{pinterest_key}", f"{where}.{ga4_key}", str(exc)))
+                break
+    return content
+
+
+def _quantity(item: Mapping[str, Any], where: str, position: int,
+              notes: dict[str, list[FieldWarning]]) -> int:
+    """GA4 quantity, 1 when absent; 1 with a warning when unusable."""
     try:
         quantity = coerce.to_int(item.get("quantity"))
-    except ValueError:
+    except ValueError as exc:
+        notes.setdefault(CONTENTS.name, []).append(FieldWarning(
+            f"{_CONTENTS_PATH}[{position}].quantity", f"{where}.quantity {exc}; 1 sent instead"))
         return 1
     return 1 if quantity is None else quantity
 
@@ -168,3 +219,23 @@ def pinterest_contents(value: Any) -> list[dict[str, Any]] | None:
         content.setdefault("quantity", 1)
         found.append(content)
     return found or None
+
+
+def unsent_content_keys(value: Any, where: str) -> tuple[FieldWarning, ...]:
+    """A warning for each key of a `contents` override that Pinterest's contents have no place for.
+
+    Called once the override has been typed (so it is a list of objects); names keys, never values.
+    """
+    found = []
+    for index, item in enumerate(coerce.to_json_list(value) or ()):
+        for key in item:
+            if key not in _CONTENT_KEYS:
+                name = quoted(str(key))
+                close = difflib.get_close_matches(name, _CONTENT_KEYS, n=1, cutoff=0.5)
+                found.append(FieldWarning(
+                    f"{_CONTENTS_PATH}[{index}].{name}",
+                    f"{where}[{index}].{name} is not a key of Pinterest's contents "
+                    f"({', '.join(_CONTENT_KEYS)}); not sent"
+                    + (f" (did you mean {close[0]}?)" if close else "")))
+    return tuple(found)
+

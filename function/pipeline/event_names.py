@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 
@@ -98,3 +99,33 @@ def resolve(setup: str, configured: str, ga4_name: str | None, event_map: Mappin
     if name in STANDARD_EVENT_NAMES:
         return name
     return check_custom(name, "pinterest.event_map")
+
+
+# Words of a camel-cased name (WatchVideo → Watch, Video), to read it as Pinterest spells names.
+_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
+
+
+def mapped_warning(setup: str, name: str) -> str | None:
+    """Why a name `pinterest.event_map` gave is worth a warning: none of Pinterest's standard names.
+
+    It is still sent, as an advertiser-defined name (Pinterest takes those), with the standard
+    name it resembles when there is one (WatchVideo → watch_video, Purchase → checkout).
+    """
+    if setup != "inherit" or name in STANDARD_EVENT_NAMES:  # only the map gives inherit other names
+        return None
+    close = _resembled(name)
+    hint = f"; did you mean {close}?" if close else ""
+    return (f"pinterest.event_map gives {name}, which is none of Pinterest's {len(STANDARD_EVENT_NAMES)} "
+            f"standard event names: sent as an advertiser-defined name{hint}")
+
+
+def _resembled(name: str) -> str | None:
+    """The standard name `name` spells differently (case, camel case, dashes, a GA4 name), if any."""
+    words = "_".join(word.lower() for word in _CAMEL_WORD.findall(name))
+    for key in (words, _fold(name).replace("-", "_")):
+        if key in STANDARD_EVENT_NAMES:
+            return key
+        if key in _GA4_TO_PINTEREST:
+            return _GA4_TO_PINTEREST[key]
+    close = difflib.get_close_matches(words, sorted(STANDARD_EVENT_NAMES), n=1, cutoff=0.8)
+    return close[0] if close else None

@@ -19,7 +19,6 @@ from function.pipeline import lookups
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
-_NON_DIGITS = re.compile(r"[^0-9]")
 _ISO_DATE = re.compile(r"([0-9]{4})([-/]?)([0-9]{2})\2([0-9]{2})")
 _ISO_TIME = re.compile(
     r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
@@ -31,16 +30,19 @@ _SPACES_AND_DASHES = re.compile(r"[\s-]+")
 
 
 def email(value: str) -> str | None:
-    """'Lowercase version of user's email addresses', with every stray space removed."""
-    return "".join(value.split()).lower() or None
+    """'Lowercase version of user's email addresses', with every stray space removed; no name@domain: None."""
+    text = "".join(value.split()).lower()
+    name, at, domain = text.rpartition("@")
+    return text if at and name and domain else None
 
 
 def phone(value: str, region: str | None = None) -> str | None:
-    """'Only digits with country code, area code, and number': E.164 when it can be placed, else bare digits.
+    """'Only digits with country code, area code, and number': E.164 digits, or None when it cannot be placed.
 
-    Pinterest also says 'Remove any symbols, letters, spaces and leading zeros', which is the fallback.
+    A number is placed by its + or 00 prefix, else by the user's country (`region`). Digits without
+    their country code would hash to a value Pinterest never matches, so they are not sent.
     """
-    return _e164_digits(value.strip(), region) or _NON_DIGITS.sub("", value).lstrip("0") or None
+    return _e164_digits(value.strip(), region)
 
 
 def _e164_digits(text: str, region: str | None) -> str | None:

@@ -25,7 +25,7 @@ from function.pipeline import normalize, options
 from function.pipeline.build import Context
 from function.pipeline.fields import FIELDS
 from function.pipeline.options import AccountAllowlist
-from function.pipeline.request import Built, build_request
+from function.pipeline.request import Built, Refused, build_request
 from function.settings import Settings
 from tests.pinterest_spec import assert_valid_events_body
 
@@ -64,13 +64,19 @@ def run_case(body: bytes) -> list[dict[str, Any]]:
 
     with recording_preimages() as seen:
         found = build_request(body, options.defaults(SETTINGS), context)
-    return [
-        {"payload": item.payload, "preimages": preimages(item.payload, seen), "test": item.options.test}
-        if isinstance(item, Built)
-        else {"status": item.status, "reason": item.reason, "http_status": item.http_status,
-              "event_id": item.event_id, "event_name": item.event_name, "ga4_event_name": item.ga4_event_name}
-        for item in found
-    ]
+    return [_warned(item, {"payload": item.payload, "preimages": preimages(item.payload, seen),
+                           "test": item.options.test}) if isinstance(item, Built)
+            else _warned(item, {"status": item.status, "reason": item.reason, "http_status": item.http_status,
+                                "event_id": item.event_id, "event_name": item.event_name,
+                                "ga4_event_name": item.ga4_event_name})
+            for item in found]
+
+
+def _warned(item: Built | Refused, entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with the event's warnings, when it has some (most have none)."""
+    if item.warnings:
+        entry["warnings"] = [warning.as_json() for warning in item.warnings]
+    return entry
 
 
 def preimages(payload: dict[str, Any], seen: dict[str, str]) -> dict[str, list[str | None]]:

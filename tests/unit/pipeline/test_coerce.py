@@ -159,6 +159,14 @@ def test_to_bool_refuses(value: Any) -> None:
         pytest.param(".5", "0.5", id="a leading dot gains a zero"),
         pytest.param(" 7 ", "7", id="a numeric string is trimmed"),
         pytest.param("", None, id="an empty string is empty"),
+        pytest.param("12,50", "12.5", id="a decimal comma before two digits is read"),
+        pytest.param("0,5", "0.5", id="a decimal comma before one digit is read"),
+        pytest.param("-3,1415", "-3.1415", id="a decimal comma before four digits is read"),
+        pytest.param("1.234,56", "1234.56", id="dots grouping thousands before a decimal comma are read"),
+        pytest.param("1,234.56", "1234.56", id="commas grouping thousands before a decimal point are read"),
+        pytest.param("1,234,567", "1234567", id="several comma groups are thousands"),
+        pytest.param("1.234.567", "1234567", id="several dot groups are thousands"),
+        pytest.param("1.234", "1.234", id="one dot is a decimal point, as in JSON"),
     ],
 )
 def test_to_decimal_string(value: Any, expected: str | None) -> None:
@@ -168,8 +176,10 @@ def test_to_decimal_string(value: Any, expected: str | None) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param("1,000.50", id="a thousands separator is not guessed"),
-        pytest.param("1.000,50", id="a decimal comma is not guessed"),
+        pytest.param("1,000", id="a comma before three digits is ambiguous"),
+        pytest.param("1.2.3", id="dots that do not group thousands are refused"),
+        pytest.param("1.23,4", id="a decimal comma after a group that is not three digits is refused"),
+        pytest.param("12,50 €", id="a currency sign after the number is refused"),
         pytest.param("$10", id="a currency symbol is refused"),
         pytest.param(NAN, id="NaN is refused"),
         pytest.param(-INF, id="negative infinity is refused"),
@@ -182,7 +192,7 @@ def test_to_decimal_string(value: Any, expected: str | None) -> None:
     ],
 )
 def test_to_decimal_string_refuses(value: Any) -> None:
-    with pytest.raises(ValueError, match="must be"):
+    with pytest.raises(ValueError, match=r"must be|is ambiguous"):
         coerce.to_decimal_string(value)
 
 
@@ -429,8 +439,8 @@ def test_scalar_normalizers(normalizer: Any, value: Any, expected: Any) -> None:
         pytest.param(
             coerce.to_decimal_string,
             "1,000",
-            r"^must be a number",
-            id="thousands separators are refused in money",
+            r"^is ambiguous: a comma before three digits",
+            id="a lone comma before three digits is ambiguous in money",
         ),
         pytest.param(
             coerce.to_decimal_string, "Infinity", r"^must be a number", id="Infinity is refused in money"

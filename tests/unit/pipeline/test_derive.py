@@ -82,13 +82,13 @@ def test_items(event: dict[str, Any], expected: list[dict[str, Any]]) -> None:
             [
                 {
                     "id": "A1",
-                    "item_price": 10,
+                    "item_price": "10",
                     "quantity": 2,
                     "item_name": "Shoe",
                     "item_brand": "Acme",
                     "item_category": "Shoes",
                 },
-                {"id": "B2", "item_price": 5.5, "quantity": 1, "item_name": "Sock"},
+                {"id": "B2", "item_price": "5.5", "quantity": 1, "item_name": "Sock"},
             ],
             id="each item becomes a content with Pinterest's keys",
         ),
@@ -125,7 +125,7 @@ def test_items(event: dict[str, Any], expected: list[dict[str, Any]]) -> None:
         ),
         pytest.param(
             {"items": [{"item_id": "A1", "price": 0}]},
-            [{"id": "A1", "item_price": 0, "quantity": 1}],
+            [{"id": "A1", "item_price": "0", "quantity": 1}],
             id="a zero price is kept",
         ),
         pytest.param(
@@ -147,7 +147,7 @@ def test_contents(event: dict[str, Any], expected: list[dict[str, Any]] | None) 
         pytest.param(TWO_ITEMS, ["A1", "B2"], id="content ids are the item ids in order"),
         pytest.param(
             {"items": [{"item_id": "A1"}, {"item_name": "no id"}, {"id": 7}]},
-            ["A1", 7],
+            ["A1", "7"],
             id="items without an id are left out",
         ),
         pytest.param({"items": [{"item_name": "no id"}]}, None, id="no ids means none"),

@@ -1,0 +1,27 @@
+"""Warnings: a value the event had that the gateway did not send as given, by field and reason.
+
+The data path stays pure: each step appends what it dropped to the event's list, and the list
+travels with the built (or refused) event to the caller's answer, the log row and the console.
+A warning names the field and the rule, never the value: it goes where raw data may not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWarning:
+    """`field` is Pinterest's path of the field (custom_data.value); `reason` names the input and the rule."""
+
+    field: str
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.field, "reason": self.reason}
+
+
+def not_sent(field: str, where: str, rule: str) -> FieldWarning:
+    """The usual warning: the input at `where` breaks `rule`, so nothing of it is sent."""
+    return FieldWarning(field, f"{where} {rule}; not sent")
