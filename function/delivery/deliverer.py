@@ -20,6 +20,7 @@ from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub, scrub_json
 from function.outcomes import Outcome
+from function.pipeline.field_warnings import FieldWarning
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Outgoing:
     debug: bool = False
     ga4_event_name: str | None = None
     tag_name: str | None = None
+    warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
     delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
 
 
@@ -257,7 +259,7 @@ def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attemp
         response_body=outcome.response, response_headers=answer.headers if answer else None,
         latency_ms=answer.latency_ms if answer else None, trace_id=item.trace_id,
         ga4_event_name=item.ga4_event_name, action_source=item.payload.get("action_source"),
-        tag_name=item.tag_name,
+        tag_name=item.tag_name, warnings=item.warnings,
         debug=item.debug,
     )
 

@@ -233,6 +233,7 @@ class BackgroundSender:
                         event_name=item.payload.get("event_name"), payload=item.payload, reason=reason,
                         ad_account_id=batch.ad_account_id, test_mode=batch.test, delivery="optimistic",
                         batch_id=batch.batch_id, batch_size=len(batch.items), trace_id=item.trace_id,
-                        ga4_event_name=item.ga4_event_name, tag_name=item.tag_name, debug=item.debug)
+                        ga4_event_name=item.ga4_event_name, tag_name=item.tag_name, warnings=item.warnings,
+                        debug=item.debug)
             for item in batch.items
         ])

@@ -15,6 +15,7 @@ from function.logs.console import ConsoleLog
 from function.logs.payload import identifier, loggable
 from function.logs.scrub import scrub
 from function.outcomes import FINAL_FAILURES, Outcome
+from function.pipeline.field_warnings import FieldWarning
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class EventRecord:
     ga4_event_name: str | None = None
     action_source: str | None = None
     tag_name: str | None = None  # the sGTM tag that sent it, when the request says
+    warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
     debug: bool = False
 
     def __post_init__(self) -> None:
@@ -51,6 +53,9 @@ class EventRecord:
             object.__setattr__(self, "event_id", identifier(self.event_id))
         if self.reason:
             object.__setattr__(self, "reason", scrub(self.reason))
+        if self.warnings:  # built without values; scrubbed all the same, as every logged text is
+            object.__setattr__(self, "warnings",
+                               tuple(FieldWarning(scrub(w.field), scrub(w.reason)) for w in self.warnings))
 
 
 class Journal(Protocol):
@@ -76,6 +81,7 @@ class ConsoleJournal:
                 reason=rec.reason, ad_account_id=rec.ad_account_id, test_mode=rec.test_mode,
                 delivery=rec.delivery, attempt=rec.attempt, batch_id=rec.batch_id,
                 response_status_code=rec.response_status_code,
+                warnings=[w.as_json() for w in rec.warnings] or None,
                 payload=rec.payload if failure else None,
             )
 

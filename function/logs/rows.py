@@ -70,6 +70,7 @@ def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[
         "latency_ms": round(record.latency_ms, 1) if record.latency_ms is not None else None,
         "outcome": record.outcome,
         "error": _text(record.reason) if failure else None,
+        "warnings": [warning.as_json() for warning in record.warnings] or None,
         "function_revision": facts.revision or None,
     }
 

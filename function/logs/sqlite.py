@@ -34,6 +34,15 @@ def _create_sql() -> str:
     return f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns})"
 
 
+def _add_new_columns(connection: sqlite3.Connection) -> None:
+    """A file written before a column was added to the schema gains it (NULL in its older rows)."""
+    present = {column[1] for column in connection.execute(f"PRAGMA table_info({TABLE})")}
+    for column in SCHEMA:
+        if column["name"] not in present:  # a new column is NULLABLE: no NOT NULL to add
+            kind = _SQLITE_TYPES[column["type"]]
+            connection.execute(f"ALTER TABLE {TABLE} ADD COLUMN {column['name']} {kind}")
+
+
 class SqliteStore:
     """One connection per process, opened on first use (after gunicorn's fork), shared under a lock."""
 
@@ -85,6 +94,7 @@ class SqliteStore:
                                          isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_create_sql())
+            _add_new_columns(connection)
             connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_timestamp ON {TABLE} (timestamp)")
             connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_event_id ON {TABLE} (event_id)")
             connection.isolation_level = "DEFERRED"  # `with connection:` makes each insert one transaction

@@ -96,12 +96,13 @@ class Gateway:
         """Skipped and invalid events: answered, and journaled without their data."""
         for item in refused:
             results[item.index] = EventResult(item.event_id, item.event_name, item.status, item.reason,
-                                              item.http_status, item.ga4_event_name)
+                                              item.http_status, item.ga4_event_name, item.warnings)
         if refused:
             self._journal.record([
                 EventRecord(outcome=item.status, event_id=item.event_id, event_name=item.event_name,
                             reason=item.reason, trace_id=trace_id,
-                            ga4_event_name=item.ga4_event_name, tag_name=tag, debug=debug)
+                            ga4_event_name=item.ga4_event_name, tag_name=tag, warnings=item.warnings,
+                            debug=debug)
                 for item in refused
             ])
 
@@ -109,7 +110,8 @@ class Gateway:
         return Outgoing(built.payload, built.options.ad_account_id or self._settings.ad_account_id,
                     built.options.test, trace_id,
                     debug_header or built.options.debug, built.ga4_event_name,
-                    tag_name=built.options.tag_name or tag, delivery=built.options.delivery)
+                    tag_name=built.options.tag_name or tag, delivery=built.options.delivery,
+                    warnings=built.warnings)
 
     def _context(self, opts: request_options.Options, now: int) -> Context:
         self._accounts.check(opts.ad_account_id)
@@ -128,7 +130,7 @@ def _result(item: Outgoing, taken: Taken | None) -> EventResult:
     if taken is None:
         raise RuntimeError("the delivery left an event without an outcome")
     return EventResult(item.payload["event_id"], item.payload["event_name"], taken.outcome, taken.error,
-                       ga4_event_name=item.ga4_event_name)
+                       ga4_event_name=item.ga4_event_name, warnings=item.warnings)
 
 
 def _read_body(request: flask.Request) -> bytes:

@@ -9,6 +9,7 @@ from typing import Any
 from function.delivery.deliverer import Attempt
 from function.outcomes import TAKEN, Outcome, caller_word
 from function.pipeline.request import Built
+from function.pipeline.field_warnings import FieldWarning
 
 # The answer's word when some events were taken and some not; an answer's word, not an outcome.
 _PARTIAL = "partial"
@@ -28,6 +29,7 @@ class EventResult:
     ga4_event_name: str | None = None  # the caller's own name, so a refused event is still named
     pixel_url: str | None = None  # for the tag to have the browser load (pinterest.pixel_tag_id)
     click_id: str | None = None  # for the tag's _epik cookie (pinterest.report_click_id)
+    warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
 
     def as_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"event_id": self.event_id, "event_name": self.event_name,
@@ -40,6 +42,8 @@ class EventResult:
             entry["click_id"] = self.click_id
         if self.error:
             entry["reason" if self.status in _NOT_ERRORS else "error"] = self.error
+        if self.warnings:
+            entry["warnings"] = [warning.as_json() for warning in self.warnings]
         return entry
 
 

@@ -9,6 +9,7 @@ import pytest
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts, build_row, row_id, safe_url
 from function.logs.schema import COLUMNS, problems
+from function.pipeline.field_warnings import FieldWarning
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 FACTS = InstanceFacts(revision="pinterest-capi-00042-abc")
@@ -40,7 +41,7 @@ def test_a_delivered_attempt_fills_every_column_with_the_schemas_types() -> None
         "reason": None,
         "event_id": "A-1001", "ad_account_id": "549000000001", "ga4_event_name": "purchase",
         "action_source": "web", "test_mode": False, "delivery": "awaited", "attempt": 1, "batch_id": "b1",
-        "batch_size": 1, "latency_ms": 87.5, "outcome": "delivered", "error": None,
+        "batch_size": 1, "latency_ms": 87.5, "outcome": "delivered", "error": None, "warnings": None,
         "function_revision": "pinterest-capi-00042-abc",
     }
 
@@ -132,3 +133,19 @@ def test_refusals_without_an_event_id_get_ids_that_are_stable_and_unique_within_
     assert ids == [row_id(row, position) for position, row in enumerate(rows)]
     assert len(set(ids)) == 2
     assert all(i.startswith("invalid:") for i in ids)
+
+
+def test_the_warnings_column_lists_field_and_reason_and_is_null_without_any() -> None:
+    warning = FieldWarning("user_data.em", "user_data.email_address is not an e-mail address; not sent")
+    row = build_row(attempt(warnings=(warning,)), FACTS, NOW)
+    assert row["warnings"] == [{"field": "user_data.em",
+                                "reason": "user_data.email_address is not an e-mail address; not sent"}]
+    assert problems(row) == []
+    assert build_row(attempt(), FACTS, NOW)["warnings"] is None
+
+
+def test_a_warning_is_scrubbed_like_every_logged_text() -> None:
+    leaked = FieldWarning("custom_data.contents[0].jane@example.com", "a reason with 4155550199 in it")
+    row = build_row(attempt(warnings=(leaked,)), FACTS, NOW)
+    assert row["warnings"] == [{"field": "custom_data.contents[0][email]",  # the dot reads as the address's
+                                "reason": "a reason with [digits] in it"}]

@@ -17,6 +17,7 @@ from function.logs.rows import InstanceFacts, build_row, row_id
 from function.logs.schema import COLUMNS, to_wire
 from function.logs.sqlite import SqliteStore
 from function.logs.store import PendingRow
+from function.pipeline.field_warnings import FieldWarning
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -99,3 +100,19 @@ def test_a_row_is_converted_once_not_once_per_column(tmp_path: Path, monkeypatch
     rows = [pending(attempt(f"E{n}", "delivered", 1), 0) for n in range(3)]
     SqliteStore(str(tmp_path / "log.sqlite3")).insert(rows)
     assert calls == [row.row for row in rows]
+
+
+def test_warnings_come_back_as_json_and_a_file_from_before_the_column_gains_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old_columns = [column for column in COLUMNS if column != "warnings"]
+    with sqlite3.connect(path) as old:  # the table as an earlier version created it
+        old.execute(f"CREATE TABLE events ({', '.join(old_columns)})")
+        old.execute("INSERT INTO events (timestamp, outcome, event_id) VALUES ('2026-05-01T11:00:00.000000Z',"
+                    " 'delivered', 'OLD')")
+    old.close()
+    store = SqliteStore(str(path))
+    warning = FieldWarning("custom_data.value", "value must be a number such as 12 or 12.5; not sent")
+    assert store.insert([pending(attempt("A", "delivered", 1, warnings=(warning,)), 0)]) == []
+    found = {row["event_id"]: row for row in store.recent(LogQuery(since(-120)))}
+    assert found["A"]["warnings"] == [warning.as_json()]
+    assert found["OLD"]["warnings"] is None

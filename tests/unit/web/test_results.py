@@ -7,6 +7,7 @@ import pytest
 from function.delivery.deliverer import Attempt, EventOutcome
 from function.delivery.pinterest import Answer
 from function.outcomes import Outcome
+from function.pipeline.field_warnings import FieldWarning
 from function.pipeline.options import Options
 from function.pipeline.request import Built
 from function.web.results import EventResult, for_browser, summarize
@@ -101,3 +102,12 @@ def test_a_failed_event_has_no_pixel_but_its_click_id_and_nothing_unasked_is_add
     assert failed.as_json()["click_id"] == "dj0yJnU9abc"
     assert for_browser(result(Outcome.DELIVERED), _built(None, False)).as_json() == result(
         Outcome.DELIVERED).as_json()
+
+
+def test_an_entry_carries_its_warnings_and_leaves_the_key_out_without_any() -> None:
+    warning = FieldWarning("custom_data.currency", "currency is not an ISO 4217 code; not sent")
+    warned = EventResult("e-1", "checkout", Outcome.DELIVERED, warnings=(warning,))
+    body, _ = summarize([warned, result(Outcome.DELIVERED)], [])
+    assert body["events"][0]["warnings"] == [{"field": "custom_data.currency",
+                                              "reason": "currency is not an ISO 4217 code; not sent"}]
+    assert "warnings" not in body["events"][1]
