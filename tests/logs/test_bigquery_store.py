@@ -18,6 +18,7 @@ from function.logs.query import LogQuery
 from function.logs.rows import InstanceFacts
 from function.logs.table_journal import TableJournal
 from function.logs.writer import LogWriter
+from function.pipeline.field_warnings import FieldWarning
 from tests.logs.conftest import Emulator
 from tests.processes import ROOT, free_port
 
@@ -35,6 +36,7 @@ DELIVERED = EventRecord(
     response_body={"status": "processed", "error_message": None}, response_headers={"x-request-id": "r1"},
     latency_ms=41.27, trace_id="0af7651916cd43dd8448eb211c80319c", ga4_event_name="purchase",
     action_source="web", tag_name="Pinterest CAPI")
+WARNING = FieldWarning("custom_data.currency", "currency is not an ISO 4217 currency code; not sent")
 INVALID = EventRecord(outcome="invalid", reason="user_data needs em, hashed_maids or ip and ua",
                       ga4_event_name="page_view")
 
@@ -122,14 +124,17 @@ def test_the_readme_queries_run_on_the_log_table(emulator: Emulator) -> None:
     rows_journal = journal(BigQueryStore(table, emulator.endpoint), io.StringIO())
     failed = replace(DELIVERED, outcome="failed", event_id="A-1001", response_status_code=400, attempt=1,
                      batch_id="b-2", reason="Pinterest answered 400: Invalid request")
-    rows_journal.record([DELIVERED, failed, INVALID])
+    warned = replace(DELIVERED, event_id="W-1", warnings=(WARNING,))
+    rows_journal.record([DELIVERED, failed, INVALID, warned])
     rows_journal.close()
     queries = readme_queries()
-    assert len(queries) == 4
+    assert len(queries) == 5
     answers = [list(emulator.client.query(sql.replace("PROJECT.pinterest_capi.events", table)).result())
                for sql in queries]
     assert [row["outcome"] for row in answers[0]] == ["failed"]  # what happened to event A-1001
     assert {(row["outcome"], row["reason"]) for row in answers[1]} == {("failed", "HTTP 400"),
                                                                         ("invalid", INVALID.reason)}
-    assert [row["calls"] for row in answers[2]] == [2]  # one latency per Pinterest call
-    assert sum(row["delivered"] for row in answers[3]) == 1
+    assert [row["calls"] for row in answers[2]] == [2]  # one latency per Pinterest call (W-1 shared b-1)
+    assert sum(row["delivered"] for row in answers[3]) == 2
+    assert [(row["field"], row["reason"], row["events"]) for row in answers[4]] == \
+        [(WARNING.field, WARNING.reason, 1)]  # values not sent, by field and reason
