@@ -2,7 +2,9 @@
 
 Canaries (an e-mail, a phone number, a name, an order id, a search term, a user agent, an IP address)
 go in where sGTM puts them; none may be found in a console line, a SQLite or BigQuery-emulator row or
-`python -m function logs --json`, while the sandbox records each as sent.
+`python -m function logs --json`, while the sandbox records each as sent. Values that are not sent
+(an e-mail without @, a birth date that is no date) carry canaries too: their warnings are in the
+rows, the values are not.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ CANARIES = (EMAIL, EMAIL.replace("@", "%40"), PHONE, PHONE_DIGITS, "+14155550187
 def ga4_event(event_id: str) -> dict:
     return {"event_name": "purchase", "event_id": event_id, "page_location": PAGE, "ip_override": IP,
             "user_agent": UA, "transaction_id": ORDER_ID, "search_term": SEARCH, "value": 10,
-            "currency": "USD", "user_data": {"email_address": EMAIL, "phone_number": PHONE},
+            "currency": "USD", "db": f"born {NAME}",
+            "user_data": {"email_address": [EMAIL, f"{NAME}.at.example.org"], "phone_number": PHONE},
             "items": [{"item_id": "SKU-1", "item_name": f"Gift for {PHONE}", "price": 10, "quantity": 1}]}
 
 
@@ -106,6 +109,8 @@ def assert_kept_form(rows: list[dict]) -> None:
     assert bodies[0]["event_source_url"] == (
         f"https://shop.example/checkout/done?email=&phone=&first_name=&utm_source=newsletter&epik=dj0yJnU9{MARK}")
     assert (custom["order_id"], custom["search_string"]) == (f"W{MARK} / [email]", "[withheld]")
+    warned = {tuple(sorted(warning["field"] for warning in row["warnings"])) for row in rows}
+    assert warned == {("user_data.db", "user_data.em")}  # the dropped values are named, never shown
 
 
 def test_sqlite_rows_console_lines_and_logs_json_hold_no_canary(clean_sandbox: Sandbox,
