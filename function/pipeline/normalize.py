@@ -1,7 +1,8 @@
 """User-data normalizers and hashing, following the rules in Pinterest's user_data descriptions.
 
 Each normalizer takes the raw text and returns the value Pinterest expects before hashing, or
-None when nothing usable is left (the field is then dropped).
+None when nothing usable is left: the value is then not sent, with a warning whose reason the
+field table (fields.py) names once per normalizer.
 """
 
 from __future__ import annotations
