@@ -1,8 +1,10 @@
 """Values computed from a GA4 event rather than read from one key: e-commerce items, epik.
 
 `values` computes all of them in one pass over the event's items, once per event; the field
-table names the ones it reads as `Derived` sources. `pinterest_contents` types the `contents`
-list that Pinterest is sent, whichever source it came from.
+table names the ones it reads as `Derived` sources. GA4 items are typed here, leniently: what
+cannot be typed is left out with a warning. `pinterest_contents` types the `contents` list that
+Pinterest is sent, whichever source it came from, strictly (an override that cannot be typed is
+a 400).
 """
 
 from __future__ import annotations
@@ -123,8 +125,8 @@ def _from_items(where: str, raw_items: list[Any]) -> dict[str, Any]:
                 not_sent(_CONTENTS_PATH, f"{where}[{index}]", "is not an object"))
             continue
         found.append(item)
-        content = _content(item, f"{where}[{index}]", len(contents), notes)
-        quantity = content["quantity"] = _quantity(item, f"{where}[{index}]", len(contents), notes)
+        content = _content(item, where, index, len(contents), notes)
+        quantity = content["quantity"] = _quantity(item, where, index, len(contents), notes)
         contents.append(content)
         count += quantity
         if "id" in content:
@@ -157,9 +159,12 @@ def _from_items(where: str, raw_items: list[Any]) -> dict[str, Any]:
     return result
 
 
-def _content(item: Mapping[str, Any], where: str, position: int,
+def _content(item: Mapping[str, Any], where: str, index: int, position: int,
              notes: dict[str, list[FieldWarning]]) -> dict[str, Any]:
-    """One `contents` entry from one GA4 item: each key's first non-empty GA4 value, typed."""
+    """One `contents` entry from GA4 item `where[index]`: each key's first non-empty GA4 value, typed.
+
+    `position` is the entry's place in `contents` (items that are not objects are left out).
+    """
     content: dict[str, Any] = {}
     for pinterest_key, ga4_keys, normalize in _CONTENTS:
         for ga4_key in ga4_keys:
@@ -169,19 +174,20 @@ def _content(item: Mapping[str, Any], where: str, position: int,
                     content[pinterest_key] = normalize(value)
                 except ValueError as exc:
                     notes.setdefault(CONTENTS.name, []).append(not_sent(
-                        f"{_CONTENTS_PATH}[{position}].{pinterest_key}", f"{where}.{ga4_key}", str(exc)))
+                        f"{_CONTENTS_PATH}[{position}].{pinterest_key}", f"{where}[{index}].{ga4_key}",
+                        str(exc)))
                 break
     return content
 
 
-def _quantity(item: Mapping[str, Any], where: str, position: int,
+def _quantity(item: Mapping[str, Any], where: str, index: int, position: int,
               notes: dict[str, list[FieldWarning]]) -> int:
     """GA4 quantity, 1 when absent; 1 with a warning when unusable."""
     try:
         quantity = coerce.to_int(item.get("quantity"))
     except ValueError as exc:
         notes.setdefault(CONTENTS.name, []).append(FieldWarning(
-            f"{_CONTENTS_PATH}[{position}].quantity", f"{where}.quantity {exc}; 1 sent instead"))
+            f"{_CONTENTS_PATH}[{position}].quantity", f"{where}[{index}].quantity {exc}; 1 sent instead"))
         return 1
     return 1 if quantity is None else quantity
 
