@@ -140,18 +140,19 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
     if row.web_only and not web:
         return None
     for source in step.sources:
+        clean = False
         if type(source) is EventPath:
             raw = source.read(event)
         else:
-            raw = derived.get(source.name)
+            raw, clean = derived.get(source.name), source.clean
             if notes is not None and source.name in notes:  # what the items held that is not sent
                 warned.extend(notes[source.name])
         if raw is None:
             continue
         if type(raw) is list and _too_many(row, raw):  # refused before the work of cleaning it
             _refuse_over_limit(row, raw, _where(source, row))
-        try:
-            value = _clean(row, raw, region, source, warned)  # an empty value cleans to None
+        try:  # an empty value cleans to None
+            value = raw if clean else _clean(row, raw, region, source, warned)
         except ValueError as exc:
             warned.append(not_sent(row.path, _where(source, row), str(exc)))
             continue

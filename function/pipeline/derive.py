@@ -27,12 +27,17 @@ Event = Mapping[str, Any]
 @final  # build.py tells sources apart by `type(source) is EventPath`, exact only for final classes
 @dataclass(frozen=True)
 class Derived:
-    """A field source: the name of one of the values `values` computes."""
+    """A field source: the name of one of the values `values` computes.
+
+    `clean`: the value is already what the field's normalizer would make of it (contents are
+    typed here), so the build takes it as it is rather than typing it twice.
+    """
 
     name: str
+    clean: bool = False
 
 
-CONTENTS = Derived("contents")
+CONTENTS = Derived("contents", clean=True)
 CONTENT_IDS = Derived("content_ids")
 NUM_ITEMS = Derived("num_items")
 ITEMS_VALUE = Derived("items_value")
@@ -126,7 +131,7 @@ def _from_items(where: str, raw_items: list[Any]) -> dict[str, Any]:
             continue
         found.append(item)
         content = _content(item, where, index, len(contents), notes)
-        quantity = content["quantity"] = _quantity(item, where, index, len(contents), notes)
+        quantity = content["quantity"]
         contents.append(content)
         count += quantity
         if "id" in content:
@@ -163,10 +168,14 @@ def _content(item: Mapping[str, Any], where: str, index: int, position: int,
              notes: dict[str, list[FieldWarning]]) -> dict[str, Any]:
     """One `contents` entry from GA4 item `where[index]`: each key's first non-empty GA4 value, typed.
 
-    `position` is the entry's place in `contents` (items that are not objects are left out).
+    `position` is the entry's place in `contents` (items that are not objects are left out). The
+    entry is exactly what `pinterest_contents` makes of it, keys in the same order.
     """
     content: dict[str, Any] = {}
     for pinterest_key, ga4_keys, normalize in _CONTENTS:
+        if pinterest_key == "quantity":
+            content[pinterest_key] = _quantity(item, where, index, position, notes)
+            continue
         for ga4_key in ga4_keys:
             value = item.get(ga4_key)
             if value is not None and not coerce.is_empty(value):

@@ -473,3 +473,22 @@ def test_pinterest_contents_gives_allowed_keys_only_or_a_value_error(value: list
 def test_deeply_nested_pinterest_contents_are_a_value_error() -> None:
     with pytest.raises(ValueError, match="JSON array"):
         derive.pinterest_contents("[" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(TWO_ITEMS, id="two items"),
+        pytest.param({"items": [{"item_id": 7, "price": "1,5", "quantity": "2", "item_brand_id": "B-1"}]},
+                     id="values typed from numbers and text"),
+        pytest.param({"items": [{"item_id": "A", "price": "ten", "quantity": "lots"}, "x"]},
+                     id="values left out with warnings"),
+    ],
+)
+def test_derived_contents_are_already_what_pinterest_contents_makes_of_them(event: dict[str, Any]) -> None:
+    """The build takes them as they are (Derived.clean): typing them again would change nothing."""
+    contents = _derived(event, derive.CONTENTS)
+    again = derive.pinterest_contents(contents)
+    assert again == contents
+    assert [list(entry) for entry in again or ()] == [list(entry) for entry in contents]  # same key order
+    assert derive.CONTENTS.clean
