@@ -34,6 +34,7 @@ _LOG_COLUMNS = (
     ("TIME (UTC)", "timestamp", 19), ("OUTCOME", "outcome", 9), ("EVENT", "event_name", 18),
     ("EVENT ID", "event_id", 36), ("TRY", "attempt", 3), ("HTTP", "response_status_code", 4),
     ("MS", "latency_ms", 7), ("DELIVERY", "delivery", 10), ("REASON", "reason", 60),
+    ("WARNED", "warned", 40),
 )
 _REPLAY_COLUMNS = (("EVENT ID", "event_id", 36), ("EVENT", "event_name", 18), ("RESULT", "result", 10),
                    ("DETAIL", "detail", 80))
@@ -72,7 +73,9 @@ def _logs(args: argparse.Namespace, settings: Settings, store: LogStore, now: da
         for row in rows:
             print(json.dumps(row, separators=(",", ":")))
     else:
-        print(table(rows, _LOG_COLUMNS) if rows else f"no rows in the {store.name} log since {args.since}")
+        shown = [{**row, "warned": ", ".join(w.get("field", "") for w in row.get("warnings") or ())}
+                 for row in rows]  # the fields warned of; --json has the reasons
+        print(table(shown, _LOG_COLUMNS) if rows else f"no rows in the {store.name} log since {args.since}")
     return 0
 
 

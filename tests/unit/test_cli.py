@@ -12,6 +12,7 @@ from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts, build_row
 from function.logs.sqlite import SqliteStore
 from function.logs.store import PendingRow
+from function.pipeline.field_warnings import FieldWarning
 
 
 def test_the_table_aligns_columns_shortens_timestamps_and_cuts_long_texts() -> None:
@@ -62,3 +63,17 @@ def test_caller_controlled_texts_cannot_forge_or_hide_rows_of_the_table(
     assert all(c.isprintable() for c in out.replace("\n", "")), repr(out)
     assert "A-1\\n2026-05-01" in lines[1]
     assert "\\x1b[1A\\x1b[2K\\r\\u202eruined" in lines[1]
+
+
+def test_logs_names_the_fields_an_event_was_warned_of(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    store = SqliteStore(str(tmp_path / "log.sqlite3"))
+    warnings = (FieldWarning("custom_data.value", "value is ambiguous; not sent"),
+                FieldWarning("user_data.ph", "phone cannot be placed; not sent"))
+    record = EventRecord(outcome="delivered", event_id="A-1", event_name="checkout", attempt=1,
+                         warnings=warnings)
+    store.insert([PendingRow("r1", build_row(record, InstanceFacts(), datetime.now(UTC)))])
+    assert main(["logs"], environ={"LOG_SQLITE_PATH": str(store.path)}) == 0
+    heading, row = capsys.readouterr().out.splitlines()
+    assert heading.endswith("WARNED")
+    assert row.endswith("custom_data.value, user_data.ph")
