@@ -76,9 +76,18 @@ def _walk(node: Any, parts: tuple[str, ...], spread: bool = False) -> Any:
 
 
 def _spread(nodes: list[Any], parts: tuple[str, ...]) -> list[Any] | None:
-    """The values `parts` reaches in each element, lists among them joined into one list."""
+    """The values `parts` reaches in each element, lists among them joined into one list.
+
+    Lists inside the list are opened in a loop, not by recursion: a body may nest a thousand of
+    them, deeper than Python's recursion limit.
+    """
     found: list[Any] = []
-    for node in nodes:
+    pending = nodes[::-1]
+    while pending:
+        node = pending.pop()
+        if type(node) is list and not parts[0].isdigit():  # what _walk would do, without a frame per level
+            pending += node[::-1]
+            continue
         value = _walk(node, parts, spread=True)
         if isinstance(value, list):
             found.extend(value)

@@ -148,3 +148,13 @@ def test_a_spread_path_reads_every_element_of_a_list(event: dict[str, Any], expe
 
 def test_without_spread_a_list_gives_its_first_element_as_before() -> None:
     assert EventPath("a.b.c").read({"a_b": [{"c": 1}, {"c": 2}]}) == 1
+
+
+def test_a_spread_read_opens_lists_nested_deeper_than_the_recursion_limit() -> None:
+    """A body may nest ~1000 lists (parse refuses deeper ones); reading them once raised RecursionError."""
+    deep: object = [{"city": "Paris"}]
+    for _ in range(1500):
+        deep = [deep]
+    city = EventPath("user_data.address.city", spread=True)
+    assert city.read({"user_data": {"address": deep}}) == ["Paris"]
+    assert EventPath("user_data.city", spread=True).read({"user_data": deep}) == ["Paris"]
