@@ -96,7 +96,7 @@ class Gateway:
         """Skipped and invalid events: answered, and journaled without their data."""
         for item in refused:
             results[item.index] = EventResult(item.event_id, item.event_name, item.status, item.reason,
-                                              item.http_status, item.ga4_event_name, item.warnings)
+                                              item.http_status, item.ga4_event_name, warnings=item.warnings)
         if refused:
             self._journal.record([
                 EventRecord(outcome=item.status, event_id=item.event_id, event_name=item.event_name,

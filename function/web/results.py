@@ -8,8 +8,8 @@ from typing import Any
 
 from function.delivery.deliverer import Attempt
 from function.outcomes import TAKEN, Outcome, caller_word
-from function.pipeline.request import Built
 from function.pipeline.field_warnings import FieldWarning
+from function.pipeline.request import Built
 
 # The answer's word when some events were taken and some not; an answer's word, not an outcome.
 _PARTIAL = "partial"

@@ -9,7 +9,6 @@ repeats the dropped values.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,17 @@ import pytest
 import requests
 
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN, FunctionServer, start_function, stop_process
-from tests.logs.conftest import Emulator, control, wait_until
+from tests.logs.conftest import Emulator
+from tests.processes import (
+    AD_ACCOUNT,
+    SANDBOX_TOKEN,
+    FunctionServer,
+    control,
+    sqlite_rows,
+    start_function,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -100,15 +108,11 @@ def test_each_silent_case_is_warned_of_in_the_answer_and_still_sent(server: Func
 
 
 def _sqlite_rows(server: FunctionServer, count: int) -> dict[str, dict[str, Any]]:
-    database = Path(str(server.log_path) + ".sqlite3")
     found: dict[str, dict[str, Any]] = {}
 
     def written() -> bool:
-        if database.exists():
-            with sqlite3.connect(database) as db:
-                db.row_factory = sqlite3.Row
-                found.update({row["event_id"]: dict(row) for row in db.execute(
-                    "SELECT event_id, warnings FROM events WHERE event_id LIKE 'w-%'")})
+        rows = sqlite_rows(server, "SELECT event_id, warnings FROM events WHERE event_id LIKE 'w-%'")
+        found.update({event_id: {"event_id": event_id, "warnings": warnings} for event_id, warnings in rows})
         return len(found) >= count
 
     assert wait_until(written), found
