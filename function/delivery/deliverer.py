@@ -22,6 +22,11 @@ from function.logs.scrub import scrub, scrub_json
 from function.outcomes import Outcome
 from function.pipeline.field_warnings import FieldWarning
 
+# Pinterest's answers that refuse the token itself (401 after the refresh, 403 for an account it may
+# not send to): each is one console line whatever LOG_CONSOLE says, which terraform's token alert counts.
+TOKEN_REFUSALS = frozenset({401, 403})
+TOKEN_REJECTED = "pinterest token rejected"  # noqa: S105 - a log message, not a secret
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -35,6 +40,7 @@ class Outgoing:
     ga4_event_name: str | None = None
     tag_name: str | None = None
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
+    event_id_source: str | None = None  # pipeline.request.EVENT_ID_SOURCES, kept in the log rows
     delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
 
 
@@ -237,6 +243,13 @@ class Deliverer:
                 latency_ms=round(answer.latency_ms, 1) if answer else None,
                 error=scrub(attempt.error) if attempt.error else None,
             )
+        if answer is not None and answer.status_code in TOKEN_REFUSALS:
+            self._log.write(
+                "ERROR", TOKEN_REJECTED, batch.items[0].trace_id if len(batch.items) == 1 else None,
+                ad_account_id=batch.ad_account_id, response_status_code=answer.status_code,
+                test_mode=batch.test, delivery=mode, attempt=attempt.number, batch_id=batch.batch_id,
+                reason=scrub(attempt.outcomes[0].error or "") or None,
+            )
         self._journal.record(records)
 
 
@@ -253,7 +266,8 @@ def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attemp
     status = Outcome.DELIVERED if outcome.delivered else (Outcome.FAILED if final else Outcome.RETRYING)
     return EventRecord(
         outcome=status, event_id=item.payload.get("event_id"), event_name=item.payload.get("event_name"),
-        payload=item.payload, reason=outcome.error, ad_account_id=batch.ad_account_id, test_mode=batch.test,
+        event_id_source=item.event_id_source, payload=item.payload, reason=outcome.error,
+        ad_account_id=batch.ad_account_id, test_mode=batch.test,
         delivery=mode, attempt=attempt.number, batch_id=batch.batch_id, batch_size=len(batch.items),
         request_url=url, response_status_code=answer.status_code if answer else None,
         response_body=outcome.response, response_headers=answer.headers if answer else None,

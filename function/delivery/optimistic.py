@@ -230,7 +230,8 @@ class BackgroundSender:
     def _drop(self, batch: Batch, reason: str) -> None:
         self._journal.record([
             EventRecord(outcome=Outcome.DROPPED, event_id=item.payload.get("event_id"),
-                        event_name=item.payload.get("event_name"), payload=item.payload, reason=reason,
+                        event_name=item.payload.get("event_name"), event_id_source=item.event_id_source,
+                        payload=item.payload, reason=reason,
                         ad_account_id=batch.ad_account_id, test_mode=batch.test, delivery="optimistic",
                         batch_id=batch.batch_id, batch_size=len(batch.items), trace_id=item.trace_id,
                         ga4_event_name=item.ga4_event_name, tag_name=item.tag_name, warnings=item.warnings,

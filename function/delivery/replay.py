@@ -21,6 +21,7 @@ from function.logs.payload import REDUCED, loggable
 from function.outcomes import Outcome
 from function.pipeline import validate
 from function.pipeline.options import AccountAllowlist
+from function.pipeline.request import EVENT_ID_SOURCES
 
 # 30 s: how long one replayed batch may keep retrying, as the optimistic sender allows itself.
 REPLAY_DEADLINE_S = 30.0
@@ -70,9 +71,15 @@ def triage(rows: Sequence[Mapping[str, Any]], now_s: float, accounts: AccountAll
             continue
         item = Outgoing(_sendable(payload), account, bool(row.get("test_mode")),
                     trace_id=row.get("trace_id"), ga4_event_name=row.get("ga4_event_name"),
-                    tag_name=row.get("tag_name"))
+                    tag_name=row.get("tag_name"), event_id_source=_event_id_source(row))
         send.append((item, int(row.get("last_attempt") or 0)))
     return Triage(tuple(send), tuple(refused))
+
+
+def _event_id_source(row: Mapping[str, Any]) -> str | None:
+    """The source the original row names, when it is one of the words the function writes."""
+    source = row.get("event_id_source")
+    return source if source in EVENT_ID_SOURCES else None
 
 
 def _account_problem(account: Any, accounts: AccountAllowlist) -> str | None:

@@ -17,6 +17,10 @@ from function.logs.scrub import scrub
 from function.outcomes import FINAL_FAILURES, Outcome
 from function.pipeline.field_warnings import FieldWarning
 
+# Outcomes written to the console whatever LOG_CONSOLE says: one line per event, which the
+# log-based metrics of terraform/monitoring.tf count (failures, error ratio, traffic stopped).
+ALWAYS_WRITTEN: frozenset[Outcome] = FINAL_FAILURES | {Outcome.DELIVERED}
+
 
 @dataclass(frozen=True)
 class EventRecord:
@@ -25,6 +29,7 @@ class EventRecord:
     outcome: Outcome
     event_id: str | None = None
     event_name: str | None = None
+    event_id_source: str | None = None  # pipeline.request.EVENT_ID_SOURCES: where the event_id came from
     payload: Mapping[str, Any] | None = None  # the Pinterest event, kept as payload.loggable makes it
     reason: str | None = None
     ad_account_id: str | None = None
@@ -65,7 +70,8 @@ class Journal(Protocol):
 
 
 class ConsoleJournal:
-    """Final failures always, one structured line each with the payload; the rest as LOG_CONSOLE asks."""
+    """Final failures (with the payload) and deliveries always, one structured line each; the rest as
+    LOG_CONSOLE asks."""
 
     def __init__(self, log: ConsoleLog) -> None:
         self._log = log
@@ -73,7 +79,7 @@ class ConsoleJournal:
     def record(self, records: Sequence[EventRecord]) -> None:
         for rec in records:
             failure = rec.outcome in FINAL_FAILURES
-            if not (failure or self._log.wanted(rec.debug)):
+            if not (rec.outcome in ALWAYS_WRITTEN or self._log.wanted(rec.debug)):
                 continue
             self._log.write(
                 "ERROR" if failure else "INFO", f"event {rec.outcome}", rec.trace_id,

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from function.logs.journal import EventRecord
+from function.logs.quality import match_keys
 from function.logs.schema import TIMESTAMP_FORMAT
 from function.logs.scrub import scrub, scrub_json
 from function.outcomes import WITH_ERROR_DETAIL, Outcome
@@ -70,8 +71,10 @@ def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[
         "latency_ms": round(record.latency_ms, 1) if record.latency_ms is not None else None,
         "outcome": record.outcome,
         "error": _text(record.reason) if failure else None,
-        "warnings": [warning.as_json() for warning in record.warnings] or None,
         "function_revision": facts.revision or None,
+        "warnings": [warning.as_json() for warning in record.warnings] or None,
+        "event_id_source": record.event_id_source,
+        "match_keys": match_keys(record.payload) if record.payload is not None else None,
     }
 
 

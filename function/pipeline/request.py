@@ -21,6 +21,9 @@ from function.pipeline.pixel import pixel_url
 # The event_id row of the field table: a refused event is named from the same sources, in its order.
 _EVENT_ID = next(f for f in FIELDS if f.key == "event_id")
 _REFERRER = EventPath("page_referrer")
+# Where a sent event's id came from, as the log rows keep it: the site's own id (the override or
+# `event_id`), its `transaction_id`, or one made up here, which can never deduplicate with the tag.
+EVENT_ID_SOURCES = ("event_id", "transaction_id", "generated")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Built:
     ga4_event_name: str | None = None
     pixel_url: str | None = None  # the tag pixel for this event, when the request asks for one
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
+    event_id_source: str = "generated"  # one of EVENT_ID_SOURCES
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
             payload = build_event(event, context(opts), memo, warned)
             total += validate.event_size(payload)
             found.append(Built(index, payload, opts, ga4_name, pixel_url=_pixel(payload, opts, event),
-                               warnings=_distinct(warned)))
+                               warnings=_distinct(warned), event_id_source=_event_id_source(event)))
         except Skip as skip:
             found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
                                  _event_id(event), _pinterest_name(opts, ga4_name)))
@@ -124,6 +128,24 @@ def _event_id(event: dict[str, Any]) -> str | None:
         if text is not None:
             return text if len(text) <= _EVENT_ID.max_chars else None
     return None
+
+
+def _event_id_source(event: dict[str, Any]) -> str:
+    """Which source gave a built event its id: the first that holds a usable text, in the build's order.
+
+    The build takes the override, then each source whose value types as text (build._extract); the
+    same order and test here name where the id came from, and no usable one means it was generated.
+    """
+    for path in (_EVENT_ID.override, *_EVENT_ID.sources):
+        if type(path) is not EventPath:
+            continue
+        try:
+            text = coerce.to_text(path.read(event))
+        except ValueError:
+            continue
+        if text is not None:
+            return "event_id" if path is _EVENT_ID.override else path.parts[0]
+    return "generated"
 
 
 def _pinterest_name(opts: request_options.Options, ga4_name: str | None) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
 from function.delivery import retry
-from function.delivery.deliverer import Batch, Deliverer, Outgoing, batches, read_answer
+from function.delivery.deliverer import TOKEN_REJECTED, Batch, Deliverer, Outgoing, batches, read_answer
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from tests.doubles import Clock, ListJournal
@@ -211,3 +213,26 @@ def test_a_shutdown_ends_deliveries_under_way_and_to_come() -> None:
     assert final.number == 1
     assert [r.outcome for r in journal.records] == ["failed"]
     assert deliverer.wait_idle(clock.now)
+
+
+def _console_run(client: ScriptedClient) -> list[dict[str, Any]]:
+    """The console lines of one delivery with LOG_CONSOLE=no: only what is always written."""
+    stream = io.StringIO()
+    deliverer = Deliverer(client, Tokens(), ListJournal(), ConsoleLog("no", stream=stream), 5,  # type: ignore[arg-type]
+                          sleep=Clock().sleep, clock=Clock())
+    deliverer.deliver(batch(), "awaited", lambda: 1e9)
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("script", [(error(401), error(401)), (error(403),)], ids=["401 twice", "403"])
+def test_a_refused_token_is_one_console_line_whatever_log_console_says(script: tuple[Answer, ...]) -> None:
+    [line] = _console_run(ScriptedClient(*script))
+    assert line["severity"] == "ERROR"
+    assert line["message"] == TOKEN_REJECTED
+    assert line["ad_account_id"] == "549000000001"
+    assert line["response_status_code"] == script[-1].status_code
+    assert "token-" not in json.dumps(line)
+
+
+def test_a_401_that_a_fresh_token_cures_writes_no_token_line() -> None:
+    assert _console_run(ScriptedClient(error(401), ok(1))) == []

@@ -24,7 +24,8 @@ def attempt(**overrides: object) -> EventRecord:
               "batch_id": "b1", "batch_size": 1, "request_url": URL, "response_status_code": 200,
               "response_body": {"status": "processed", "error_message": None},
               "response_headers": {"x-request-id": "r-1"}, "latency_ms": 87.456, "trace_id": "t" * 32,
-              "ga4_event_name": "purchase", "action_source": "web", "tag_name": "Pinterest CAPI"}
+              "ga4_event_name": "purchase", "action_source": "web", "tag_name": "Pinterest CAPI",
+              "event_id_source": "transaction_id"}
     return EventRecord(**{**fields, **overrides})  # type: ignore[arg-type]
 
 
@@ -41,8 +42,10 @@ def test_a_delivered_attempt_fills_every_column_with_the_schemas_types() -> None
         "reason": None,
         "event_id": "A-1001", "ad_account_id": "549000000001", "ga4_event_name": "purchase",
         "action_source": "web", "test_mode": False, "delivery": "awaited", "attempt": 1, "batch_id": "b1",
-        "batch_size": 1, "latency_ms": 87.5, "outcome": "delivered", "error": None, "warnings": None,
-        "function_revision": "pinterest-capi-00042-abc",
+        "batch_size": 1, "latency_ms": 87.5, "outcome": "delivered", "error": None,
+        "function_revision": "pinterest-capi-00042-abc", "warnings": None,
+        "event_id_source": "transaction_id",
+        "match_keys": ["em"],
     }
 
 
@@ -149,3 +152,19 @@ def test_a_warning_is_scrubbed_like_every_logged_text() -> None:
     row = build_row(attempt(warnings=(leaked,)), FACTS, NOW)
     assert row["warnings"] == [{"field": "custom_data.contents[0][email]",  # the dot reads as the address's
                                 "reason": "a reason with [digits] in it"}]
+
+
+def test_a_row_names_the_match_keys_an_event_carried_never_their_values() -> None:
+    digest = "a" * 64
+    payload = {**PAYLOAD, "user_data": {"ph": [digest], "em": [digest], "client_ip_address": "203.0.113.7",
+                                        "client_user_agent": "Mozilla/5.0", "click_id": "dj0yJnU9abc",
+                                        "partner_id": "p-1", "fn": []}}
+    row = build_row(attempt(payload=payload), FACTS, NOW)
+    assert row["match_keys"] == ["em", "ph", "client_ip_address", "client_user_agent", "click_id"]
+    assert problems(row) == []
+
+
+def test_a_row_without_a_payload_names_no_match_keys() -> None:
+    row = build_row(EventRecord(outcome="invalid", event_id="A-1", reason="no identifier"), FACTS, NOW)
+    assert row["match_keys"] is None
+    assert row["event_id_source"] is None

@@ -18,7 +18,8 @@ def test_the_schema_file_declares_the_partition_and_clustering_columns_terraform
     assert tuple(names) == COLUMNS
     assert {"timestamp", "outcome", "event_name"} <= set(names)
     assert {"timestamp", "outcome"} == REQUIRED
-    assert set(JSON_COLUMNS) == {"request_body", "response_body", "response_headers", "warnings"}
+    assert set(JSON_COLUMNS) == {"request_body", "response_body", "response_headers", "warnings",
+                                 "match_keys"}
 
 
 def test_a_row_of_the_right_types_has_no_problems() -> None:

@@ -100,3 +100,21 @@ def test_a_name_the_rules_refuse_is_not_kept() -> None:
                  "pinterest": {"event_map": {"purchase": "not a name!"}}})
     assert isinstance(found[0], Refused)
     assert (found[0].event_id, found[0].event_name, found[0].ga4_event_name) == ("E-1", None, "purchase")
+
+
+@pytest.mark.parametrize(("fields", "source"), [
+    pytest.param({"event_id": "e-1", "transaction_id": "T-1"}, "event_id", id="the site's event_id"),
+    pytest.param({"transaction_id": "T-1"}, "transaction_id", id="the order's transaction_id"),
+    pytest.param({"transaction_id": "T-1", "pinterest": {"server_event_data": {"event_id": "o-1"}}},
+                 "event_id", id="the override is the site's own id"),
+    pytest.param({"event_id": {"not": "text"}, "transaction_id": 1001}, "transaction_id",
+                 id="an event_id that is no text falls to transaction_id, as in the build"),
+    pytest.param({"event_id": "  ", "transaction_id": "undefined"}, "generated", id="blank ids are none"),
+    pytest.param({}, "generated", id="no id at all"),
+])
+def test_a_built_event_says_where_its_event_id_came_from(fields: dict[str, Any], source: str) -> None:
+    [built] = run(event("purchase", **fields))
+    assert isinstance(built, Built)
+    assert built.event_id_source == source
+    sent = built.payload["event_id"]
+    assert (sent == "generated") == (source == "generated")
