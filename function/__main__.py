@@ -1,5 +1,5 @@
-"""`python -m function logs|replay`: read the log store the environment (or the last `make dev`) configures,
-re-send failures."""
+"""`python -m function logs|replay|report`: read the log store the environment (or the last `make dev`)
+configures, re-send failures, report match quality."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from function.app import build_deliverer, open_store, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
+from function.limits import is_ad_account_id
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals
 from function.logs.query import LogQuery, parse_since
+from function.logs.report import figures, findings, render
 from function.logs.sqlite import CHECKOUT
 from function.logs.store import LogStore, StoreUnavailable
 from function.outcomes import JOURNALED, Outcome
@@ -107,6 +109,18 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
     return _FAILED if counts.get(Outcome.FAILED) else 0
 
 
+def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
+    if args.ad_account is not None and not is_ad_account_id(args.ad_account):
+        raise ValueError(f"--ad-account {args.ad_account!r}: an ad account id is 1 to 18 digits")
+    found = figures(store.delivered(LogQuery(parse_since(args.since, now), ad_account_id=args.ad_account)))
+    if args.json:
+        print(json.dumps({"since": args.since, "findings": [finding.text for finding in findings(found)],
+                          "figures": [asdict(f) for f in found]}, separators=(",", ":")))
+    else:
+        print(render(found, args.since))
+    return 0
+
+
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:
     """The settings of the last `make dev` when the environment sets none of the function's own.
 
@@ -143,6 +157,11 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--limit", type=int, default=1000, help="events at most (default 1000)")
     replay.add_argument("--json", action="store_true", help="one JSON result per line")
     replay.set_defaults(run=_replay)
+    report = commands.add_parser("report", help="match quality of delivered events, per ad account and name")
+    report.add_argument("--since", default="7d", help="how far back (default 7d)")
+    report.add_argument("--ad-account", help="one ad account id (default: every account in the log)")
+    report.add_argument("--json", action="store_true", help="one JSON object: findings and figures")
+    report.set_defaults(run=_report)
     return main
 
 

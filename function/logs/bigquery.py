@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from function.logs.query import LogQuery, recent_sql, replayable_sql
+from function.logs.query import LogQuery, delivered_sql, recent_sql, replayable_sql
 from function.logs.schema import TIMESTAMP_FORMAT, to_wire
 from function.logs.scrub import scrub
 from function.logs.store import PendingRow, RowFailure, StoreUnavailable
@@ -93,6 +93,10 @@ class BigQueryStore:
     def replayable(self, query: LogQuery) -> list[dict[str, Any]]:
         return self._select(replayable_sql(f"`{self.table}`", "@"), query)
 
+    def delivered(self, query: LogQuery) -> list[dict[str, Any]]:
+        event_time = "LAX_INT64(request_body.event_time)"
+        return self._select(delivered_sql(f"`{self.table}`", "@", event_time), query)
+
     def _select(self, sql: str, query: LogQuery) -> list[dict[str, Any]]:
         from google.cloud import bigquery
 
@@ -102,6 +106,7 @@ class BigQueryStore:
             bigquery.ScalarQueryParameter("outcome", "STRING", query.outcome),
             bigquery.ScalarQueryParameter("event_name", "STRING", query.event_name),
             bigquery.ScalarQueryParameter("limit", "INT64", query.limit),
+            bigquery.ScalarQueryParameter("ad_account_id", "STRING", query.ad_account_id),
         ]
         try:
             client, _ = self._connect()

@@ -26,6 +26,7 @@ class LogQuery:
     outcome: str | None = None
     event_name: str | None = None
     limit: int = 50
+    ad_account_id: str | None = None
 
     @property
     def since_text(self) -> str:
@@ -73,4 +74,24 @@ def replayable_sql(table: str, mark: str) -> str:
         f" FROM {table} WHERE timestamp >= {mark}since AND event_id IS NOT NULL"
         f" AND ({mark}event_id IS NULL OR event_id = {mark}event_id))"
         f" WHERE position = 1 AND outcome IN ({outcomes}) ORDER BY timestamp LIMIT {mark}limit"
+    )
+
+
+# Columns `report` reads of a delivered row; `warnings` only where the table has it.
+_DELIVERED_COLUMNS = ("ad_account_id", "event_name", "outcome", "timestamp", "event_id_source", "match_keys")
+
+
+def delivered_sql(table: str, mark: str, event_time: str) -> str:
+    """Delivered rows since `since` (of one ad account when given), as `report` reads them.
+
+    Only `delivered` rows count: retries, refusals and probe rows never enter the figures. Rows written
+    before the log named match keys (match_keys null) are left out. `event_time` is the dialect's
+    expression for the payload's event_time.
+    """
+    warnings = "warnings" if "warnings" in COLUMNS else "NULL AS warnings"
+    return (
+        f"SELECT {', '.join(_DELIVERED_COLUMNS)}, {event_time} AS event_time, {warnings}"  # noqa: S608
+        f" FROM {table} WHERE timestamp >= {mark}since AND outcome = '{Outcome.DELIVERED}'"
+        f" AND match_keys IS NOT NULL"
+        f" AND ({mark}ad_account_id IS NULL OR ad_account_id = {mark}ad_account_id)"
     )

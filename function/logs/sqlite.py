@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import function
-from function.logs.query import LogQuery, recent_sql, replayable_sql
+from function.logs.query import LogQuery, delivered_sql, recent_sql, replayable_sql
 from function.logs.schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
 from function.logs.store import PendingRow, RowFailure, StoreUnavailable
 
@@ -74,9 +74,12 @@ class SqliteStore:
     def replayable(self, query: LogQuery) -> list[dict[str, Any]]:
         return self._select(replayable_sql(TABLE, ":"), query)
 
+    def delivered(self, query: LogQuery) -> list[dict[str, Any]]:
+        return self._select(delivered_sql(TABLE, ":", "json_extract(request_body, '$.event_time')"), query)
+
     def _select(self, sql: str, query: LogQuery) -> list[dict[str, Any]]:
         params = {"since": query.since_text, "event_id": query.event_id, "outcome": query.outcome,
-                  "event_name": query.event_name, "limit": query.limit}
+                  "event_name": query.event_name, "limit": query.limit, "ad_account_id": query.ad_account_id}
         with self._lock:
             try:
                 cursor = self._connect().execute(sql, params)

@@ -50,3 +50,7 @@ class LogStore(Protocol):
         """
         ...
 
+    def delivered(self, query: LogQuery) -> list[dict[str, Any]]:
+        """Delivered rows since `query.since` (of `query.ad_account_id` when set), as `report` reads them:
+        ad_account_id, event_name, outcome, timestamp, event_id_source, match_keys, event_time, warnings."""
+        ...
