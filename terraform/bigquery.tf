@@ -46,6 +46,23 @@ resource "google_bigquery_table" "logs" {
   }
 }
 
+# Match quality per ad account and event name over the last 7 days: what `python -m function report`
+# prints, from the same SQL file the tests run against the BigQuery emulator.
+resource "google_bigquery_table" "match_quality" {
+  # checkov:skip=CKV_GCP_80: a view stores no data of its own, so there is nothing for a key to encrypt; it reads the log table.
+  project             = var.project_id
+  dataset_id          = google_bigquery_dataset.logs.dataset_id
+  table_id            = "${var.log_table.table_id}_match_quality"
+  description         = "Match quality of delivered events, last 7 days: share carrying each Pinterest match key, share with a site-given event_id, lateness."
+  labels              = var.labels
+  deletion_protection = var.deletion_protection
+
+  view {
+    query          = templatefile("${local.source_root}/function/logs/match_quality.sql", { table = local.log_table_id })
+    use_legacy_sql = false
+  }
+}
+
 # Rows are streamed into this one table: the grant is on the table, not the dataset or project.
 resource "google_bigquery_table_iam_member" "log_writer" {
   project    = var.project_id

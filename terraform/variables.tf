@@ -286,6 +286,57 @@ variable "failure_alert" {
   default = null
 }
 
+variable "traffic_alert" {
+  description = "Alert when an ad account that had deliveries has none for `minutes` (5 to 1410, Cloud Monitoring's longest absence window), to these notification channels (projects/P/notificationChannels/ID). null: no alert."
+  type = object({
+    # An hour: longer than a quiet spell of a small shop by day, short enough to lose little revenue.
+    minutes               = optional(number, 60)
+    notification_channels = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.traffic_alert == null ? true : (floor(var.traffic_alert.minutes) == var.traffic_alert.minutes && var.traffic_alert.minutes >= 5 && var.traffic_alert.minutes <= 1410)
+    error_message = "traffic_alert.minutes must be a whole number from 5 to 1410 (23.5 hours)."
+  }
+  validation {
+    condition     = var.traffic_alert == null ? true : length(var.traffic_alert.notification_channels) > 0 && alltrue([for channel in var.traffic_alert.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "traffic_alert.notification_channels: at least one, each projects/PROJECT/notificationChannels/ID."
+  }
+}
+
+variable "pinterest_auth_alert" {
+  description = "Alert on any Pinterest 401 (after one token refresh) or 403: the token is revoked or may not send to the ad account. To these notification channels (projects/P/notificationChannels/ID). null: no alert."
+  type = object({
+    notification_channels = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.pinterest_auth_alert == null ? true : length(var.pinterest_auth_alert.notification_channels) > 0 && alltrue([for channel in var.pinterest_auth_alert.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "pinterest_auth_alert.notification_channels: at least one, each projects/PROJECT/notificationChannels/ID."
+  }
+}
+
+variable "error_ratio_alert" {
+  description = "Alert when failed / (delivered + failed) events of an ad account exceed `threshold` (a fraction above 0 and below 1) over 15 minutes, to these notification channels (projects/P/notificationChannels/ID). null: no alert."
+  type = object({
+    # 5 %: well above the stray invalid event, well below an outage.
+    threshold             = optional(number, 0.05)
+    notification_channels = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.error_ratio_alert == null ? true : (var.error_ratio_alert.threshold > 0 && var.error_ratio_alert.threshold < 1)
+    error_message = "error_ratio_alert.threshold must be a fraction above 0 and below 1 (0.05 is 5 %)."
+  }
+  validation {
+    condition     = var.error_ratio_alert == null ? true : length(var.error_ratio_alert.notification_channels) > 0 && alltrue([for channel in var.error_ratio_alert.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "error_ratio_alert.notification_channels: at least one, each projects/PROJECT/notificationChannels/ID."
+  }
+}
+
 variable "build_service_account" {
   description = "Service account Cloud Build uses to build the function (projects/PROJECT/serviceAccounts/EMAIL); null uses the project's default. It needs roles/logging.logWriter, roles/artifactregistry.writer and roles/storage.objectViewer."
   type        = string

@@ -201,7 +201,7 @@ def test_runtime_and_entry_point_are_what_the_code_serves(default_plan: dict) ->
 
 
 def test_log_table_schema_is_the_schema_file(default_plan: dict) -> None:
-    table = _one(default_plan, "google_bigquery_table")
+    table = _changes(default_plan)["google_bigquery_table.logs"]
     assert json.loads(table["schema"]) == json.loads((ROOT / "function" / "logs" / "schema.json").read_text())
 
 

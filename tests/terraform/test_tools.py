@@ -42,12 +42,15 @@ def test_checkov_passes_and_every_skip_says_why() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     skips = []
     for path in sorted(MODULE.rglob("*.tf")):
+        resource = ""
         for line in path.read_text().splitlines():
+            if line.startswith("resource "):
+                resource = line
             if "checkov:skip" in line:
                 match = re.search(r"#\s*checkov:skip=(CKV\w+):\s*(\S.{20,})", line)
                 assert match, f"{path.name}: a skip without its reason: {line.strip()}"
-                skips.append(match.group(1))
-    assert len(skips) == len(set(skips))
+                skips.append((match.group(1), resource))
+    assert len(skips) == len(set(skips)), "a check skipped twice on one resource"
 
 
 def test_cloudbuild_matches_its_schema() -> None:

@@ -156,3 +156,127 @@ run "an_alert_waits_for_its_metric" {
     error_message = "the alert policy is created after a wait for its log-based metric"
   }
 }
+
+run "no_alert_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(google_monitoring_alert_policy.traffic_stopped) + length(google_monitoring_alert_policy.token_rejected) + length(google_monitoring_alert_policy.error_ratio) + length(google_monitoring_alert_policy.failed_events) + length(time_sleep.metric_known) == 0
+    error_message = "every alert is off by default, and nothing waits for a metric"
+  }
+  assert {
+    condition     = google_logging_metric.delivery_outcomes.label_extractors["ad_account_id"] == "EXTRACT(jsonPayload.ad_account_id)" && google_logging_metric.token_rejections.label_extractors["ad_account_id"] == "EXTRACT(jsonPayload.ad_account_id)"
+    error_message = "the metrics the alerts read are created anyway, labelled by ad account"
+  }
+}
+
+run "traffic_alert_fires_on_an_ad_account_without_deliveries" {
+  command = plan
+
+  variables {
+    traffic_alert = { minutes = 30, notification_channels = ["projects/my-proj/notificationChannels/1"] }
+  }
+
+  assert {
+    condition     = length(google_monitoring_alert_policy.traffic_stopped) == 1 && length(time_sleep.metric_known) == 1
+    error_message = "traffic_alert creates its policy, after the wait for the metric"
+  }
+  assert {
+    condition     = google_monitoring_alert_policy.traffic_stopped[0].notification_channels == tolist(["projects/my-proj/notificationChannels/1"])
+    error_message = "the policy notifies the given channels"
+  }
+  assert {
+    condition     = google_monitoring_alert_policy.traffic_stopped[0].conditions[0].condition_absent[0].duration == "1800s"
+    error_message = "absence for the given minutes"
+  }
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.traffic_stopped[0].conditions[0].condition_absent[0].filter, "metric.type=\"logging.googleapis.com/user/pinterest-capi-delivery-outcomes\"") && strcontains(google_monitoring_alert_policy.traffic_stopped[0].conditions[0].condition_absent[0].filter, "metric.label.outcome=\"delivered\"")
+    error_message = "the absence is of delivered events"
+  }
+  assert {
+    condition     = google_monitoring_alert_policy.traffic_stopped[0].conditions[0].condition_absent[0].aggregations[0].group_by_fields == tolist(["metric.label.ad_account_id"])
+    error_message = "one series per ad account, so one silent account alerts while others deliver"
+  }
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.traffic_stopped[0].documentation[0].content, "python -m function logs") && strcontains(google_monitoring_alert_policy.traffic_stopped[0].documentation[0].content, "Failures in the last 24 hours by reason")
+    error_message = "the documentation says what to look at first: the logs command and the README's query"
+  }
+}
+
+run "pinterest_auth_alert_fires_on_any_401_or_403" {
+  command = plan
+
+  variables {
+    pinterest_auth_alert = { notification_channels = ["projects/my-proj/notificationChannels/2"] }
+  }
+
+  assert {
+    condition     = length(google_monitoring_alert_policy.token_rejected) == 1 && google_monitoring_alert_policy.token_rejected[0].notification_channels == tolist(["projects/my-proj/notificationChannels/2"])
+    error_message = "pinterest_auth_alert creates its policy for the given channels"
+  }
+  assert {
+    condition = (
+      google_monitoring_alert_policy.token_rejected[0].conditions[0].condition_threshold[0].threshold_value == 0
+      && google_monitoring_alert_policy.token_rejected[0].conditions[0].condition_threshold[0].comparison == "COMPARISON_GT"
+      && strcontains(google_monitoring_alert_policy.token_rejected[0].conditions[0].condition_threshold[0].filter, "logging.googleapis.com/user/pinterest-capi-token-rejections")
+    )
+    error_message = "a single rejection alerts"
+  }
+  assert {
+    condition     = google_logging_metric.token_rejections.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"pinterest-capi\" AND jsonPayload.message=\"pinterest token rejected\""
+    error_message = "the metric counts the deliverer's own line"
+  }
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.token_rejected[0].documentation[0].content, "python -m function logs") && strcontains(google_monitoring_alert_policy.token_rejected[0].documentation[0].content, "python -m function replay")
+    error_message = "the documentation says what to look at first and how to recover"
+  }
+}
+
+run "error_ratio_alert_divides_failed_by_delivered_and_failed" {
+  command = plan
+
+  variables {
+    error_ratio_alert = { threshold = 0.1, notification_channels = ["projects/my-proj/notificationChannels/3"] }
+  }
+
+  assert {
+    condition     = length(google_monitoring_alert_policy.error_ratio) == 1 && google_monitoring_alert_policy.error_ratio[0].notification_channels == tolist(["projects/my-proj/notificationChannels/3"])
+    error_message = "error_ratio_alert creates its policy for the given channels"
+  }
+  assert {
+    condition = (
+      endswith(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].filter, "metric.label.outcome=\"failed\"")
+      && !strcontains(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_filter, "metric.label.outcome")
+      && strcontains(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_filter, "logging.googleapis.com/user/pinterest-capi-delivery-outcomes")
+      && google_logging_metric.delivery_outcomes.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"pinterest-capi\" AND jsonPayload.outcome=(\"delivered\" OR \"failed\")"
+    )
+    error_message = "failed events over delivered and failed ones, of one metric"
+  }
+  assert {
+    condition = (
+      google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].threshold_value == 0.1
+      && google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].aggregations[0].alignment_period == "900s"
+      && google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_aggregations[0].alignment_period == "900s"
+      && google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].aggregations[0].group_by_fields == tolist(["metric.label.ad_account_id"])
+      && google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_aggregations[0].group_by_fields == tolist(["metric.label.ad_account_id"])
+    )
+    error_message = "over 15 minutes, per ad account on both sides of the ratio"
+  }
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.error_ratio[0].documentation[0].content, "python -m function logs") && strcontains(google_monitoring_alert_policy.error_ratio[0].documentation[0].content, "Failures in the last 24 hours by reason")
+    error_message = "the documentation says what to look at first"
+  }
+}
+
+run "match_quality_view_reads_the_log_table" {
+  command = plan
+
+  assert {
+    condition     = google_bigquery_table.match_quality.table_id == "events_match_quality" && google_bigquery_table.match_quality.dataset_id == "pinterest_capi"
+    error_message = "the view sits beside the log table"
+  }
+  assert {
+    condition     = google_bigquery_table.match_quality.view[0].use_legacy_sql == false && google_bigquery_table.match_quality.view[0].query == templatefile("../function/logs/match_quality.sql", { table = "my-proj.pinterest_capi.events" })
+    error_message = "the view's query is function/logs/match_quality.sql over the log table"
+  }
+}

@@ -14,12 +14,15 @@ run "edge_values_pass" {
   command = plan
 
   variables {
-    ad_account_id  = "123456789012345678"
-    ad_account_ids = ["1", "999999999999999999"]
-    name           = "abcdef"
-    compute        = { cpu = "8", memory = "4Gi", concurrency = 1000, min_instances = 2, max_instances = 2, timeout_seconds = 3600 }
-    log_table      = { dataset_id = "d${join("", [for i in range(1023) : "x"])}", table_id = "events-2026_v1", partition_expiration_days = 0 }
-    labels         = { team = "growth", "café" = "ünïcode", "a" = "" }
+    ad_account_id        = "123456789012345678"
+    ad_account_ids       = ["1", "999999999999999999"]
+    name                 = "abcdef"
+    compute              = { cpu = "8", memory = "4Gi", concurrency = 1000, min_instances = 2, max_instances = 2, timeout_seconds = 3600 }
+    log_table            = { dataset_id = "d${join("", [for i in range(1023) : "x"])}", table_id = "events-2026_v1", partition_expiration_days = 0 }
+    labels               = { team = "growth", "café" = "ünïcode", "a" = "" }
+    traffic_alert        = { minutes = 1410, notification_channels = ["projects/my-proj/notificationChannels/1"] }
+    pinterest_auth_alert = { notification_channels = ["projects/my-proj/notificationChannels/1", "projects/p/notificationChannels/2"] }
+    error_ratio_alert    = { threshold = 0.99, notification_channels = ["projects/my-proj/notificationChannels/1"] }
   }
 }
 
@@ -262,4 +265,44 @@ run "delivery_shutdown_budget_past_sigkill" {
     delivery = { shutdown_budget_s = 11 }
   }
   expect_failures = [var.delivery]
+}
+
+run "traffic_alert_minutes_below_five" {
+  command = plan
+  variables {
+    traffic_alert = { minutes = 2, notification_channels = ["projects/my-proj/notificationChannels/1"] }
+  }
+  expect_failures = [var.traffic_alert]
+}
+
+run "traffic_alert_without_a_channel" {
+  command = plan
+  variables {
+    traffic_alert = { notification_channels = ["my-channel"] }
+  }
+  expect_failures = [var.traffic_alert]
+}
+
+run "pinterest_auth_alert_without_a_channel" {
+  command = plan
+  variables {
+    pinterest_auth_alert = { notification_channels = [] }
+  }
+  expect_failures = [var.pinterest_auth_alert]
+}
+
+run "error_ratio_alert_threshold_in_percent" {
+  command = plan
+  variables {
+    error_ratio_alert = { threshold = 5, notification_channels = ["projects/my-proj/notificationChannels/1"] }
+  }
+  expect_failures = [var.error_ratio_alert]
+}
+
+run "error_ratio_alert_channel_by_name" {
+  command = plan
+  variables {
+    error_ratio_alert = { notification_channels = ["ops-pager"] }
+  }
+  expect_failures = [var.error_ratio_alert]
 }

@@ -1,0 +1,105 @@
+"""The log-based metrics of terraform/monitoring.tf count lines the code really writes.
+
+terraform plans the module; each metric's filter and label extractors are then read against the
+console lines the real delivery code writes for a delivered event, a failed one and a refused token
+(the real Deliverer and console journal, against the sandbox on loopback, LOG_CONSOLE=no).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from function.credentials.tokens import StaticToken
+from function.delivery.deliverer import Batch, Deliverer, Outgoing
+from function.delivery.pinterest import PinterestClient
+from function.logs.console import ConsoleLog
+from function.logs.journal import ConsoleJournal
+from function.sandbox.server import Sandbox, start_sandbox
+from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN
+from tests.terraform.workspace import REQUIRED, Terraform
+
+pytestmark = pytest.mark.slow
+
+# The clause forms a metric filter may use here: the platform's resource, or a field of the line.
+_RESOURCE = re.compile(r'resource\.(type|labels\.service_name)="[^"]+"')
+_FIELD = re.compile(r'jsonPayload\.(\w+)=(?:"([^"]*)"|\(("[^"]*"(?: OR "[^"]*")*)\))')
+_EXTRACT = re.compile(r"EXTRACT\(jsonPayload\.(\w+)\)")
+
+
+def matches(log_filter: str, line: dict[str, Any]) -> bool:
+    """Whether Cloud Logging's filter (the subset the module uses) selects this structured line."""
+    for clause in log_filter.split(" AND "):
+        if _RESOURCE.fullmatch(clause):
+            continue  # Cloud Run sets the resource of every line of the service
+        field = _FIELD.fullmatch(clause)
+        assert field, f"a filter clause this test cannot read: {clause}"
+        allowed = [field.group(2)] if field.group(2) is not None else re.findall(r'"([^"]*)"', field.group(3))
+        if str(line.get(field.group(1))) not in allowed:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def metrics(terraform: Terraform) -> dict[str, dict[str, Any]]:
+    plan = terraform.plan_json(terraform.ready("terraform"), *REQUIRED)
+    return {rc["name"]: rc["change"]["after"] for rc in plan["resource_changes"]
+            if rc["type"] == "google_logging_metric"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    running = start_sandbox(port=0, token=SANDBOX_TOKEN)
+    yield running
+    running.stop()
+
+
+def lines_of(sandbox: Sandbox, faults: list[str], events: int = 1) -> list[dict[str, Any]]:
+    """Every console line one delivery writes with LOG_CONSOLE=no, after the sandbox is told `faults`."""
+    control = f"{sandbox.url.removesuffix('/v5')}/_sandbox/faults"
+    requests.post(control, json={"script": faults}, timeout=5).raise_for_status()
+    stream = io.StringIO()
+    log = ConsoleLog("no", stream=stream)
+    deliverer = Deliverer(PinterestClient(sandbox.url, 5.0, pool_size=1), StaticToken(SANDBOX_TOKEN),
+                          ConsoleJournal(log), log, max_attempts=1)
+    now = int(time.time())
+    items = tuple(Outgoing({"event_name": "checkout", "action_source": "web", "event_time": now - i,
+                            "event_id": f"m-{i}", "user_data": {"em": ["a" * 64]}}, AD_ACCOUNT, True)
+                  for i in range(events))
+    deliverer.deliver(Batch(AD_ACCOUNT, True, items), "awaited", lambda: 1e12)
+    return [json.loads(text) for text in stream.getvalue().splitlines()]
+
+
+def test_delivered_and_failed_lines_are_what_the_outcome_metric_counts(
+        metrics: dict[str, dict[str, Any]], sandbox: Sandbox) -> None:
+    metric = metrics["delivery_outcomes"]
+    delivered = lines_of(sandbox, ["200"], events=2)
+    failed = lines_of(sandbox, ["500"])
+    counted = [line for line in delivered + failed if matches(metric["filter"], line)]
+    assert [line["outcome"] for line in counted] == ["delivered", "delivered", "failed"]
+    for label in map(_EXTRACT.fullmatch, metric["label_extractors"].values()):
+        assert label
+        assert {str(line[label.group(1)]) for line in counted} <= {AD_ACCOUNT, "delivered", "failed"}
+    # The same failure is the one line the failure alert's metric counts, and no token line is among them.
+    failure_lines = [line for line in failed if matches(metrics["failed_events"]["filter"], line)]
+    assert [line["outcome"] for line in failure_lines] == ["failed"]
+    assert not [line for line in delivered + failed if matches(metrics["token_rejections"]["filter"], line)]
+
+
+def test_a_refused_token_is_the_line_the_token_metric_counts(metrics: dict[str, dict[str, Any]],
+                                                               sandbox: Sandbox) -> None:
+    metric = metrics["token_rejections"]
+    lines = lines_of(sandbox, ["401", "401"])  # the refresh does not help: the token is revoked
+    [counted] = [line for line in lines if matches(metric["filter"], line)]
+    assert counted["severity"] == "ERROR"
+    extracted = {name: counted[_EXTRACT.fullmatch(rule).group(1)]  # type: ignore[union-attr]
+                 for name, rule in metric["label_extractors"].items()}
+    assert extracted == {"ad_account_id": AD_ACCOUNT, "status_code": 401}
+    assert SANDBOX_TOKEN not in json.dumps(lines)
