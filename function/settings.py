@@ -265,7 +265,8 @@ class Settings:
         "and the connection is closed.")
     log_console: str = setting(
         "LOG_CONSOLE", choice(*LOG_CONSOLE_MODES), "debug",
-        "Console log: no, debug (only requests with X-Debug: true or pinterest.debug) or always.")
+        "Console log: no, debug (only requests with X-Debug: true or pinterest.debug) or always. Every "
+        "delivered, failed or dropped event is one line in any mode (the alerts count them).")
     log_bigquery_table: str | None = setting(
         "LOG_BIGQUERY_TABLE", parse_table_id, "",
         "BigQuery table (project.dataset.table) that keeps one row per event per attempt; unset: the "

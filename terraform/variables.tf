@@ -239,7 +239,7 @@ variable "delivery" {
 }
 
 variable "log_console" {
-  description = "Console log: no, debug (only requests that ask for it) or always; null keeps the function's default. Failures are always logged."
+  description = "Console log: no, debug (only requests that ask for it) or always; null keeps the function's default. Delivered, failed and dropped events are always logged, one line each."
   type        = string
   default     = null
 

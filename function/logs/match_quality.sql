@@ -1,5 +1,5 @@
 -- Match quality per ad account and Pinterest event name, last 7 days: what `python -m function report` prints.
--- Delivered events only (never retries, refusals or probes); shares are fractions of those delivered;
+-- Delivered events only (never retries or refusals); shares are fractions of those delivered;
 -- lateness is event_time to the delivery's row, in whole seconds, by nearest rank.
 SELECT ad_account_id, event_name, COUNT(*) AS delivered,
   COUNTIF(event_id_source IN ('event_id', 'transaction_id')) / COUNT(*) AS site_event_id,

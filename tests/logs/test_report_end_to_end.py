@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import pytest
@@ -15,13 +15,14 @@ import pytest
 from function.__main__ import main
 from function.logs.bigquery import BigQueryStore
 from function.logs.query import LogQuery
-from function.logs.report import REPORTED_KEYS
+from function.logs.report import REPORTED_KEYS, warnings_by_field
 from function.logs.rows import row_id
+from function.logs.schema import SCHEMA_PATH
 from function.logs.sqlite import SqliteStore
 from function.logs.store import PendingRow
 from function.sandbox.server import Sandbox
 from tests.integration.conftest import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, start_function, stop_process
-from tests.logs.conftest import Emulator
+from tests.logs.conftest import DATASET, PROJECT, Emulator
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +105,7 @@ def test_report_gives_the_same_figures_from_sqlite_bigquery_and_the_view(
         "50 % of checkout events have no e-mail or phone (em, ph): Pinterest matches them poorly")
 
     # The view the terraform module creates, from the same file, over the same table.
-    sql = Template(VIEW_SQL.read_text()).substitute(table=table)
+    sql = VIEW_SQL.read_text().replace("${table}", table)
     viewed = [dict(row.items()) for row in emulator.client.query(sql).result()]
     assert {row.pop("event_name"): row for row in viewed} == figures
     assert [label for label, _ in REPORTED_KEYS] == [name for name in figures["lead"]
@@ -117,3 +118,32 @@ def test_report_gives_the_same_figures_from_sqlite_bigquery_and_the_view(
     assert main(["report"], environ=sqlite_env) == 0
     assert capsys.readouterr().out.startswith("To fix first: 50 % of checkout events have no e-mail or phone")
     assert main(["report", "--ad-account", "x1"], environ=sqlite_env) == 2
+
+
+def test_warnings_by_field_sql_counts_as_report_does(emulator: Emulator) -> None:
+    """On a table with the `warnings` column (added here when the schema has none yet)."""
+    from google.cloud import bigquery
+
+    columns = json.loads(SCHEMA_PATH.read_text())
+    if "warnings" not in [column["name"] for column in columns]:
+        columns.append({"name": "warnings", "type": "JSON", "mode": "NULLABLE"})
+    created = emulator.client.create_table(bigquery.Table(
+        f"{PROJECT}.{DATASET}.warnings_{uuid.uuid4().hex[:12]}",
+        schema=[bigquery.SchemaField.from_api_repr(column) for column in columns]))
+    table = created.full_table_id.replace(":", ".")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    warned = [[{"field": "em", "reason": "not hashed"}, {"field": "em", "reason": "twice"}],
+              [{"field": "ph", "reason": "short"}, {"field": "em", "reason": "x"}], [], None]
+    rows = [{"timestamp": stamp, "outcome": outcome, "ad_account_id": AD_ACCOUNT, "event_name": "checkout",
+             "event_id": f"w-{index}", "batch_id": "b", "attempt": 1, "match_keys": ["em"],
+             "warnings": warnings}
+            for index, (outcome, warnings) in enumerate(
+                [("delivered", w) for w in warned] + [("retrying", warned[0]), ("probe", warned[0])])]
+    errors = emulator.client.insert_rows_json(table, [
+        {key: json.dumps(value) if key in ("match_keys", "warnings") else value
+         for key, value in row.items() if value is not None} for row in rows])
+    assert errors == []
+    sql = (ROOT / "function" / "logs" / "warnings_by_field.sql").read_text().replace("${table}", table)
+    found = {row["field"]: row["events"] for row in emulator.client.query(sql).result()}
+    delivered = [row for row in rows if row["outcome"] == "delivered"]
+    assert found == warnings_by_field(delivered) == {"em": 2, "ph": 1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,3 +133,10 @@ def test_percentages_never_round_a_problem_away(share: float, shown: str) -> Non
     [checkout] = figures(rows)
     line = render([checkout], "7d").splitlines()[-1].split()
     assert " ".join(line[5:7]) == shown  # EM|PH column, after SITE ID
+
+
+@pytest.mark.parametrize("name", ["match_quality.sql", "warnings_by_field.sql"])
+def test_the_readme_shows_the_sql_files_the_view_and_the_tests_run(name: str) -> None:
+    root = Path(__file__).resolve().parents[3]
+    sql = (root / "function" / "logs" / name).read_text().replace("${table}", "PROJECT.pinterest_capi.events")
+    assert f"```sql\n{sql}```" in (root / "README.md").read_text()
