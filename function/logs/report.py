@@ -8,6 +8,7 @@ BigQuery (the terraform module's view); the tests hold the two to the same numbe
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -94,11 +95,12 @@ def _group(account: str | None, name: str | None, rows: Sequence[Mapping[str, An
 def warnings_by_field(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Events with at least one warning per field, from each row's `warnings` ([{field, reason}, ...]).
 
-    Rows without the column, or with something else in it, count as carrying none.
+    The column may be JSON or JSON text; rows without it, or with anything else in it, carry none.
     """
     counts: Counter[str] = Counter()
     for row in rows:
-        fields = {item.get("field") for item in _list(row.get("warnings")) if isinstance(item, Mapping)}
+        items = _list(_parsed(row.get("warnings")))
+        fields = {item.get("field") for item in items if isinstance(item, Mapping)}
         counts.update(name for name in fields if isinstance(name, str))
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
@@ -193,6 +195,16 @@ def _duration(seconds: int | None) -> str:
     if abs(seconds) < 120:
         return f"{seconds} s"
     return f"{seconds // 60} min" if abs(seconds) < 7200 else f"{seconds // 3600} h"
+
+
+def _parsed(value: Any) -> Any:
+    """JSON text parsed (a STRING column); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
 
 
 def _list(value: Any) -> list[Any]:

@@ -97,12 +97,13 @@ def test_warnings_count_events_per_field_and_tolerate_anything_else() -> None:
         row(["em"], warnings=[{"field": "em", "reason": "not an e-mail"}, {"field": "em", "reason": "2"}]),
         row(["em"], warnings=[{"field": "ph", "reason": "too short"}, {"field": "em", "reason": "x"}]),
         row(["em"], warnings="not a list"),
+        row(["em"], warnings='[{"field": "ct", "reason": "as JSON text"}]'),
         row(["em"], warnings=[1, {"reason": "no field"}]),
         {key: value for key, value in row(["em"]).items() if key != "warnings"},
     ]
-    assert warnings_by_field(rows) == {"em": 2, "ph": 1}
+    assert warnings_by_field(rows) == {"em": 2, "ct": 1, "ph": 1}
     [checkout] = figures(rows)
-    assert checkout.warnings == {"em": 2, "ph": 1}
+    assert checkout.warnings == {"em": 2, "ct": 1, "ph": 1}
 
 
 def test_the_first_finding_is_the_one_touching_most_events() -> None:
