@@ -21,8 +21,8 @@ from function.logs.schema import SCHEMA_PATH
 from function.logs.sqlite import SqliteStore
 from function.logs.store import PendingRow
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, start_function, stop_process
 from tests.logs.conftest import DATASET, PROJECT, Emulator
+from tests.processes import AD_ACCOUNT, ROOT, SANDBOX_TOKEN, start_function, stop_process
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,7 @@ from function.delivery.pinterest import PinterestClient
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal
 from function.sandbox.server import Sandbox, start_sandbox
-from tests.integration.conftest import AD_ACCOUNT, SANDBOX_TOKEN
+from tests.processes import AD_ACCOUNT, SANDBOX_TOKEN
 from tests.terraform.workspace import REQUIRED, Terraform
 
 pytestmark = pytest.mark.slow
