@@ -1,14 +1,17 @@
-"""Cloud Functions entry point: `functions-framework --target pinterest_capi`."""
+"""Cloud Functions entry points: `--target pinterest_capi` (the gateway), `--target pinterest_capi_drain`
+(pubsub delivery's scheduled drain, a private function that Cloud Scheduler calls)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from dataclasses import asdict
 
 import flask
 import functions_framework
 
-from function.app import create_gateway
+from function.app import create_gateway, run_drain
 from function.errors import ConfigError
 from function.limits import MAX_BODY_BYTES
 from function.web import front_door
@@ -31,3 +34,12 @@ def pinterest_capi(request: flask.Request) -> flask.Response:
     """Receives GA4 events from a server-side GTM HTTP Request tag."""
     with front_door.body_open(request.environ):  # the only place the body can be read
         return _gateway(request)
+
+
+@functions_framework.http
+def pinterest_capi_drain(request: flask.Request) -> flask.Response:
+    """One drain run within PUBSUB_DRAIN_BUDGET_S; answers its summary. Reads nothing of the request:
+    only its invoker (Cloud Scheduler's service account, checked by Cloud Run) may call it."""
+    summary = run_drain(_gateway.settings)
+    return flask.Response(json.dumps(asdict(summary), separators=(",", ":")), status=200,
+                          mimetype="application/json")

@@ -1,5 +1,5 @@
-"""`python -m function logs|replay|report`: read the log store the environment (or the last `make dev`)
-configures, re-send failures, report match quality."""
+"""`python -m function logs|replay|report|drain`: read the log store the environment (or the last
+`make dev`) configures, re-send failures, report match quality, deliver what pubsub delivery queued."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -16,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from function.app import build_deliverer, open_store, table_journal
+from function.app import build_deliverer, open_store, run_drain, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
-from function.limits import is_ad_account_id
+from function.limits import MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals
 from function.logs.query import LogQuery, parse_since
@@ -98,6 +99,10 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
         finally:
             rows_journal.close()
     results += chosen.refused
+    if settings.pubsub_dead_letter_subscription and not args.dry_run:
+        dead = run_drain(settings, subscription=settings.pubsub_dead_letter_subscription,
+                         retry_window_s=MAX_EVENT_AGE_S, max_events=args.limit)
+        print(f"dead-letter subscription: {json.dumps(asdict(dead))}", file=sys.stderr)
     if args.json:
         for result in results:
             print(json.dumps(asdict(result), separators=(",", ":")))
@@ -119,6 +124,20 @@ def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
     else:
         print(render(found, args.since))
     return 0
+
+
+def _drain(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
+    """Runs of PUBSUB_DRAIN_BUDGET_S each; with --once one run, ended early once the subscription is empty."""
+    left = args.max_events
+    while True:
+        summary = run_drain(settings, max_events=left)
+        print(json.dumps(asdict(summary), separators=(",", ":")), flush=True)
+        if left is not None:
+            left -= summary.pulled
+        if args.once or (left is not None and left <= 0):
+            return _FAILED if summary.failed else 0
+        if not summary.pulled:
+            time.sleep(1.0)
 
 
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:
@@ -162,6 +181,11 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--ad-account", help="one ad account id (default: every account in the log)")
     report.add_argument("--json", action="store_true", help="one JSON object: findings and figures")
     report.set_defaults(run=_report)
+    drain = commands.add_parser("drain", help="deliver what pubsub delivery queued (PUBSUB_SUBSCRIPTION)")
+    drain.add_argument("--once", action="store_true", help="one run: until the subscription is empty or "
+                       "PUBSUB_DRAIN_BUDGET_S is spent (default: run until interrupted)")
+    drain.add_argument("--max-events", type=int, help="stop after pulling this many events")
+    drain.set_defaults(run=_drain)
     return main
 
 

@@ -6,6 +6,7 @@ It also registers the instance's one shutdown hook (`shut_down` below), whose bo
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -22,9 +23,12 @@ from function.credentials.tokens import SecretManagerToken, StaticToken, TokenPr
 from function.delivery.awaited import Awaited
 from function.delivery.base import Delivery
 from function.delivery.deliverer import Deliverer
+from function.delivery.drain import Drainer, Stream, Summary, drain, subscriber_client
 from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
+from function.delivery.queue import Publisher, publisher_client
+from function.errors import ConfigError
 from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
@@ -33,9 +37,13 @@ from function.logs.sqlite import SqliteStore
 from function.logs.store import LogStore
 from function.logs.table_journal import TableJournal
 from function.logs.writer import LogWriter
+from function.pipeline.options import AccountAllowlist
 from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
+
+# Seconds a drain run may take, after its budget, to write its log rows.
+_DRAIN_ROWS_S = 10.0
 
 # functions-framework's default request threads per CPU when THREADS is unset.
 _THREADS_PER_CPU = 4
@@ -55,36 +63,87 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
     lanes = len({settings.ad_account_id, *settings.ad_account_ids})
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=threads + lanes)
     delivery = build_delivery(settings, deliverer, journal)
-    on_shutdown(shutdown_hook(delivery, rows, settings.shutdown_budget_s), settings.shutdown_budget_s)
+    stream = streaming_drain(settings, log, journal, secrets) if settings.pubsub_stream else None
+    on_shutdown(shutdown_hook(delivery, rows, settings.shutdown_budget_s, stream), settings.shutdown_budget_s)
     return Gateway(settings, delivery, journal, log, caller_check(settings, secrets, log))
 
 
 def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal) -> ByMode:
-    """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery;
-    awaited events whose retries do not fit in the deadline go on in the optimistic sender."""
+    """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery
+    (pubsub when PUBSUB_TOPIC is set); awaited events whose retries do not fit in the deadline go on
+    in the optimistic sender."""
     optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)
+    background: dict[str, Delivery] = {"optimistic": optimistic}
+    if settings.pubsub_topic:
+        background["pubsub"] = Publisher(
+            settings.pubsub_topic, client=lambda: publisher_client(settings.pubsub_emulator_host),
+            timeout_s=settings.pubsub_publish_timeout_s)
     awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over)
-    return ByMode(awaited, {"optimistic": optimistic})
+    return ByMode(awaited, background)
 
 
-def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float) -> Callable[[float], None]:
+def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float,
+                  stream: Stream | None = None) -> Callable[[float], None]:
     """What the instance does from SIGTERM on, in this order, all within the budget."""
 
     def shut_down(started: float) -> None:
-        delivery.close(started + budget_s * _DELIVERY_SHARE)  # every event delivered or dropped on record
+        deliveries_end = started + budget_s * _DELIVERY_SHARE
+        delivery.close(deliveries_end)  # every event delivered, in Pub/Sub, or dropped on record
+        if stream is not None:  # last: what it has not delivered by then, Pub/Sub delivers again
+            stream.close(deliveries_end)  # stop pulling; deliver what is held, nack the rest
         rows.close(started + budget_s)  # then the log rows, the dropped ones included
 
     return shut_down
 
 
 def build_deliverer(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager, *,
-                    pool_size: int) -> Deliverer:
-    """The Pinterest client, token and delivery engine, as the function and `replay` use them."""
+                    pool_size: int, retry_later: bool = False) -> Deliverer:
+    """The Pinterest client, token and delivery engine, as the function, the drain and `replay` use them."""
     client = PinterestClient(settings.api_url, settings.timeout_s, pool_size=pool_size)
     tokens = token_provider(settings, secrets, log)
-    return Deliverer(client, tokens, journal, log, settings.max_attempts)
+    return Deliverer(client, tokens, journal, log, settings.max_attempts, retry_later=retry_later)
+
+
+def build_drainer(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager, *,
+                  retry_window_s: float | None = None) -> Drainer:
+    """The consumer of pubsub delivery; Pub/Sub's redelivery, not the deliverer, makes later attempts."""
+    deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1, retry_later=True)
+    allowed = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids).allows
+    return Drainer(deliverer, journal, retry_window_s=retry_window_s or settings.pubsub_retry_window_s,
+                   allowed=allowed)
+
+
+def streaming_drain(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager) -> Stream:
+    """PUBSUB_STREAM: a streaming pull in each serving process (gunicorn forks it), started after the fork."""
+    stream = Stream(lambda: subscriber_client(settings.pubsub_emulator_host), settings.pubsub_subscription,
+                    build_drainer(settings, log, journal, secrets), wait_s=settings.batch_wait_ms / 1000)
+    os.register_at_fork(after_in_child=lambda: threading.Thread(target=stream.start, daemon=True).start())
+    return stream
+
+
+def run_drain(settings: Settings, *, subscription: str | None = None, budget_s: float | None = None,
+              max_events: int | None = None, retry_window_s: float | None = None) -> Summary:
+    """One drain run: the scheduled function, `python -m function drain` and `replay`'s dead letters.
+
+    Its log rows are written before it returns, while a request-billed function still has its CPU.
+    """
+    name = subscription or settings.pubsub_subscription
+    if not name:
+        raise ConfigError("PUBSUB_SUBSCRIPTION is required to drain")
+    log = ConsoleLog(settings.log_console, settings.project)
+    rows = table_journal(settings, log)
+    secrets = SecretManager(settings.secret_manager_endpoint or "")
+    drainer = build_drainer(settings, log, Journals(ConsoleJournal(log), rows), secrets,
+                            retry_window_s=retry_window_s)
+    client = subscriber_client(settings.pubsub_emulator_host)
+    budget = settings.pubsub_drain_budget_s if budget_s is None else budget_s
+    try:
+        return drain(client, name, drainer, budget_s=budget, max_events=max_events)
+    finally:
+        client.close()
+        rows.close(time.monotonic() + _DRAIN_ROWS_S)
 
 
 def open_store(settings: Settings) -> LogStore | None:

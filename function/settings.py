@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from function.errors import ConfigError, GatewayError
 from function.identifiers import API_KEY_MIN_CHARS, api_keys, parse_one_secret_name, parse_secret_name
-from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, is_ad_account_id
+from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.pipeline import event_names
 from function.pipeline.coerce import choice, switch
 from function.pipeline.options import ACTION_SOURCES, CONSENT_MODES, DELIVERY_MODES, EVENT_NAME_SETUPS
@@ -144,6 +144,20 @@ def seconds_up_to(high: float) -> Callable[[str], float]:
     return parse
 
 
+def pubsub_name(kind: str) -> Callable[[str], str]:
+    """A parser for a Pub/Sub resource name, projects/P/<kind>/NAME, as Pub/Sub spells it."""
+    pattern = re.compile(rf"projects/[a-z][-a-z0-9.:]{{4,62}}/{kind}/[A-Za-z][-A-Za-z0-9_.~+%]{{2,254}}")
+
+    def parse(value: str) -> str:
+        value = value.strip()
+        if value and not pattern.fullmatch(value):
+            raise ValueError(f"must be projects/PROJECT/{kind}/NAME (a name of 3-255 letters, digits and "
+                             "-_.~+%, starting with a letter)")
+        return value
+
+    return parse
+
+
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
     """A parser for a whole number in [low, high]."""
 
@@ -228,7 +242,8 @@ class Settings:
         "Read timeout, in seconds, of one call to Pinterest (connect timeout: 3 s).")
     delivery: str = setting(
         "PINTEREST_DELIVERY", choice(*DELIVERY_MODES), "awaited",
-        "awaited: answer with Pinterest's result; optimistic: answer 202 at once and send in batches.")
+        "awaited: answer with Pinterest's result; optimistic: answer 202 at once and send in batches; "
+        "pubsub: answer 202 once Pub/Sub holds the events (PUBSUB_TOPIC), delivered by the drain.")
     await_deadline_s: float = setting(
         "PINTEREST_AWAIT_DEADLINE_S", parse_seconds, "2.5",
         "Awaited delivery answers within this many seconds, waits and calls included (2.5: under the 3 s "
@@ -251,6 +266,37 @@ class Settings:
         "...and bytes, each event counted as its JSON as sent. In memory an event takes 1 to 5 times that "
         "(5 for a typical 1 KB event, 1 for one long URL): 32 MiB stays under 170 MB, within a 512 MiB "
         "instance.")
+    pubsub_topic: str = setting(
+        "PUBSUB_TOPIC", pubsub_name("topics"), "",
+        "Pub/Sub topic (projects/P/topics/T) that pubsub delivery publishes each event to. Required when "
+        "PINTEREST_DELIVERY is pubsub; without it a request's pinterest.delivery \"pubsub\" goes awaited.")
+    pubsub_subscription: str = setting(
+        "PUBSUB_SUBSCRIPTION", pubsub_name("subscriptions"), "",
+        "Pub/Sub subscription (projects/P/subscriptions/S) of PUBSUB_TOPIC that the drain delivers from "
+        "(main.pinterest_capi_drain, PUBSUB_STREAM, python -m function drain).")
+    pubsub_dead_letter_subscription: str = setting(
+        "PUBSUB_DEAD_LETTER_SUBSCRIPTION", pubsub_name("subscriptions"), "",
+        "Subscription of the dead-letter topic, which `python -m function replay` also sends again.")
+    pubsub_retry_window_s: float = setting(
+        "PUBSUB_RETRY_WINDOW_S", seconds_up_to(MAX_EVENT_AGE_S), "86400",
+        "Seconds from acceptance during which a queued event that Pinterest could not take is retried "
+        "(Pub/Sub redelivers it); then it is recorded failed. At most 604800 (Pinterest's 7 days).")
+    pubsub_publish_timeout_s: float = setting(
+        "PUBSUB_PUBLISH_TIMEOUT_S", seconds_up_to(10), "3",
+        "Seconds a request waits for Pub/Sub to acknowledge its events; past it (or on an error) they are "
+        "delivered awaited instead of being answered queued.")
+    pubsub_drain_budget_s: float = setting(
+        "PUBSUB_DRAIN_BUDGET_S", seconds_up_to(3600), "45",
+        "Seconds one scheduled drain run (main.pinterest_capi_drain) pulls and delivers; keep it 15 s under "
+        "the drain function's timeout.")
+    pubsub_stream: bool = setting(
+        "PUBSUB_STREAM", parse_bool, "false",
+        "true in a Cloud Run service (CPU always allocated): each instance also drains PUBSUB_SUBSCRIPTION "
+        "by streaming pull, so events leave within about a second.")
+    pubsub_emulator_host: str = setting(
+        "PUBSUB_EMULATOR_HOST", parse_text, "",
+        "host:port of the Pub/Sub emulator, reached without credentials, for local runs and tests only.",
+        local=True)
     shutdown_budget_s: float = setting(
         "SHUTDOWN_BUDGET_S", seconds_up_to(10), "8",
         "Seconds from SIGTERM by which every queued event is delivered or recorded as dropped (the first "
@@ -333,9 +379,20 @@ class Settings:
             problems.append("PINTEREST_AD_ACCOUNT_ID is required")
         setup = values.get("event_name_setup", "inherit")
         problems += _event_name_problems(setup, values.get("event_name", ""))
+        problems += _pubsub_problems(values)
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(**values)
+
+
+def _pubsub_problems(values: Mapping[str, Any]) -> list[str]:
+    """What pubsub delivery needs, named before any event is accepted."""
+    problems = []
+    if values.get("delivery") == "pubsub" and not values.get("pubsub_topic"):
+        problems.append("PUBSUB_TOPIC is required when PINTEREST_DELIVERY is pubsub")
+    if values.get("pubsub_stream") and not values.get("pubsub_subscription"):
+        problems.append("PUBSUB_SUBSCRIPTION is required when PUBSUB_STREAM is true")
+    return problems
 
 
 def _event_name_problems(setup: str, name: str) -> list[str]:

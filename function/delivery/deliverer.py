@@ -119,12 +119,14 @@ class Deliverer:
 
     A 401 gets one token refresh and one re-send inside the same attempt; 400/403/422 and
     per-event failures are final; the retryable statuses in `retry` are sent again. Every
-    delivery ends by its deadline or the instance's `stop_by`, whichever comes first.
+    delivery ends by its deadline or the instance's `stop_by`, whichever comes first. With
+    `retry_later` a retryable last attempt is recorded `retrying`, not `failed`: the caller
+    (queued delivery) has it sent again later.
     """
 
     def __init__(self, client: PinterestClient, tokens: TokenProvider, journal: Journal, log: ConsoleLog,
                  max_attempts: int, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, retry_later: bool = False) -> None:
         self._client = client
         self._tokens = tokens
         self._journal = journal
@@ -132,6 +134,7 @@ class Deliverer:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._clock = clock
+        self._retry_later = retry_later
         self._stop_at = math.inf
         self._idle = threading.Condition()
         self._active = 0  # deliveries under way, guarded by _idle
@@ -186,7 +189,9 @@ class Deliverer:
             final = retrying(lambda: self._attempt(batch, next(counter), deadline))
         if hand_off is not None and final.retryable and final.number < self._max_attempts:
             final = self._hand_off(batch, final, hand_off)
-        self._report(batch, mode, final, final=not final.handed_off)
+        # Pub/Sub redelivers what is left retryable (retry_later): not final for the log either.
+        self._report(batch, mode, final,
+                     final=not (final.handed_off or (self._retry_later and final.retryable)))
         return final
 
     def _hand_off(self, batch: Batch, attempt: Attempt, hand_off: HandOff) -> Attempt:

@@ -24,7 +24,7 @@ from function.pipeline.paths import EventPath
 # The words each deployment-wide option may take; settings.py reads the same vocabularies.
 EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
 ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
-DELIVERY_MODES = ("awaited", "optimistic")
+DELIVERY_MODES = ("awaited", "optimistic", "pubsub")
 CONSENT_MODES = ("optional", "required")
 
 

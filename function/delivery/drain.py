@@ -1,0 +1,301 @@
+"""The consumer of queued delivery: events pulled from the Pub/Sub subscription, sent in batches of 1000.
+
+`Drainer.handle` is the one rule for a set of received messages: group them by (ad account, test
+mode), send each batch through the `Deliverer` (its retries, token refresh, per-event outcomes and
+log rows), then ack what was delivered and what failed for good, and nack what may succeed later,
+so that Pub/Sub redelivers it with the subscription's backoff. A message older than the retry
+window, or one that is not a queued event at all (poison), is a final failure: logged and acked.
+Two loops feed it: `drain` (a run with a time budget: the scheduled function and the command
+line) and `Stream` (a streaming pull inside a Cloud Run service whose CPU is always allocated).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from function.credentials.tokens import TokenUnavailable
+from function.delivery.deliverer import Deliverer, Outgoing, batches
+from function.delivery.queue import Message, decode, google_client
+from function.limits import EVENTS_PER_CALL
+from function.logs.journal import EventRecord, Journal
+from function.outcomes import Outcome
+from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
+
+K = TypeVar("K")  # how a message is acked: its ack id (pull) or the message itself (streaming pull)
+
+# How delivered attempts are marked in the `delivery` column.
+MODE = "pubsub"
+# 30 s: how long one batch may keep retrying before it is left to Pub/Sub's redelivery; under the
+# subscription's 60 s ack deadline, so a batch is settled before Pub/Sub hands it to another consumer.
+BATCH_DEADLINE_S = 30.0
+# Seconds one pull waits for messages when the subscription looks empty.
+PULL_TIMEOUT_S = 2.0
+
+
+@dataclass
+class Summary:
+    """What a drain did, returned as JSON by the scheduled entry point and printed by the command."""
+
+    pulled: int = 0
+    delivered: int = 0
+    failed: int = 0
+    retrying: int = 0  # nacked: Pub/Sub redelivers them
+    calls: int = 0  # batches sent to Pinterest (a batch's retries not counted)
+    seconds: float = 0.0
+
+    def add(self, other: Summary) -> None:
+        self.pulled += other.pulled
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.retrying += other.retrying
+        self.calls += other.calls
+
+
+@dataclass
+class Handled(Generic[K]):
+    """The keys to ack and to nack, and the counts."""
+
+    ack: list[K] = field(default_factory=list)
+    nack: list[K] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+
+
+class Drainer:
+    """Delivers received messages and says which to ack. Its `Deliverer` must record a retryable last
+    attempt as `retrying` (`retry_later=True`): Pub/Sub, not this call, makes the next attempt."""
+
+    def __init__(self, deliverer: Deliverer, journal: Journal, *, retry_window_s: float,
+                 allowed: Callable[[str], bool], clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._deliverer = deliverer
+        self._journal = journal
+        self._retry_window_s = retry_window_s
+        self._allowed = allowed
+        self._clock = clock
+        self._monotonic = monotonic
+
+    def handle(self, received: Sequence[tuple[K, bytes]], until: float = math.inf) -> Handled[K]:
+        """Deliver `received` (key, message body) by `until` (monotonic) at the latest."""
+        handled: Handled[K] = Handled(summary=Summary(pulled=len(received)))
+        now = self._clock()
+        keys: dict[int, K] = {}
+        sendable: list[Outgoing] = []
+        for key, data in received:
+            try:
+                message = decode(data)
+            except ValueError as exc:
+                self._fail(None, f"poison Pub/Sub message: {exc}", handled, key)
+                continue
+            problem = self._problem(message, now)
+            if problem:
+                self._fail(message, problem, handled, key)
+                continue
+            keys[id(message.item)] = key
+            sendable.append(message.item)
+        for batch in batches(sendable, EVENTS_PER_CALL):
+            deadline = min(self._monotonic() + BATCH_DEADLINE_S, until)
+            batch_keys = [keys[id(item)] for item in batch.items]
+            try:
+                attempt = self._deliverer.deliver(batch, MODE, lambda: deadline)  # noqa: B023 (called now)
+            except TokenUnavailable:
+                handled.nack += batch_keys  # no token yet: nothing was sent, try again later
+                handled.summary.retrying += len(batch_keys)
+                continue
+            handled.summary.calls += 1
+            for key, outcome in zip(batch_keys, attempt.outcomes, strict=True):
+                if outcome.delivered:
+                    handled.ack.append(key)
+                    handled.summary.delivered += 1
+                elif attempt.retryable:
+                    handled.nack.append(key)
+                    handled.summary.retrying += 1
+                else:
+                    handled.ack.append(key)
+                    handled.summary.failed += 1
+        return handled
+
+    def _problem(self, message: Message, now: float) -> str | None:
+        """Why a well-formed message is not sent: too old, or for an account this deployment may not use."""
+        if now - message.accepted_at > self._retry_window_s:
+            return "not delivered within PUBSUB_RETRY_WINDOW_S of its acceptance"
+        if not self._allowed(message.item.ad_account_id):
+            return "ad_account_id is neither PINTEREST_AD_ACCOUNT_ID nor in PINTEREST_AD_ACCOUNT_IDS"
+        return None
+
+    def _fail(self, message: Message | None, reason: str, handled: Handled[K], key: K) -> None:
+        """A final failure the drain decides itself: logged with its payload, then acked."""
+        handled.ack.append(key)
+        handled.summary.failed += 1
+        item = message.item if message else None
+        self._journal.record([EventRecord(
+            outcome=Outcome.FAILED, event_id=item.payload.get("event_id") if item else None,
+            event_name=item.payload.get("event_name") if item else None,
+            payload=item.payload if item else None, reason=reason,
+            ad_account_id=item.ad_account_id if item else None, test_mode=item.test if item else None,
+            delivery=MODE, attempt=message.attempts if message else None,
+            trace_id=item.trace_id if item else None, ga4_event_name=item.ga4_event_name if item else None,
+            tag_name=item.tag_name if item else None, debug=item.debug if item else False)])
+
+
+class PullClient(Protocol):
+    """What `drain` uses of google.cloud.pubsub_v1.SubscriberClient."""
+
+    def pull(self, *, subscription: str, max_messages: int, timeout: float) -> Any: ...
+
+    def acknowledge(self, *, subscription: str, ack_ids: Sequence[str]) -> None: ...
+
+    def modify_ack_deadline(self, *, subscription: str, ack_ids: Sequence[str],
+                            ack_deadline_seconds: int) -> None: ...
+
+
+def subscriber_client(emulator_host: str | None) -> Any:
+    """The real SubscriberClient (pull and streaming pull)."""
+    return google_client("Subscriber", emulator_host)
+
+
+def drain(client: PullClient, subscription: str, drainer: Drainer, *, budget_s: float,
+          max_events: int | None = None, monotonic: Callable[[], float] = time.monotonic) -> Summary:
+    """Pull and deliver until the subscription is empty, `max_events` were pulled or the budget is spent.
+
+    Each round fills up to 1000 messages, so batches are as full as the backlog allows. The budget
+    bounds the pulls and the calls; what a round could not send is nacked for the next run.
+    """
+    started = monotonic()
+    end = started + budget_s
+    total = Summary()
+    while monotonic() < end:
+        want = EVENTS_PER_CALL if max_events is None else min(EVENTS_PER_CALL, max_events - total.pulled)
+        if want <= 0:
+            break
+        received = _fill(client, subscription, want, end, monotonic)
+        if not received:
+            break
+        handled = drainer.handle(received, end)
+        _settle(client, subscription, handled)
+        total.add(handled.summary)
+    total.seconds = round(monotonic() - started, 3)
+    return total
+
+
+def _fill(client: PullClient, subscription: str, want: int, end: float,
+          monotonic: Callable[[], float]) -> list[tuple[str, bytes]]:
+    """Up to `want` messages: pulls until that many came, one came back empty, or the budget ends."""
+    from google.api_core import exceptions
+
+    found: list[tuple[str, bytes]] = []
+    while len(found) < want and monotonic() < end:
+        try:
+            answer = client.pull(subscription=subscription, max_messages=want - len(found),
+                                 timeout=max(min(PULL_TIMEOUT_S, end - monotonic()), 0.1))
+        except exceptions.DeadlineExceeded:
+            break
+        if not answer.received_messages:
+            break
+        found += [(received.ack_id, received.message.data) for received in answer.received_messages]
+    return found
+
+
+def _settle(client: PullClient, subscription: str, handled: Handled[str]) -> None:
+    """Ack and nack in calls of at most 1000 ids (well under the request size Pub/Sub accepts)."""
+    for start in range(0, len(handled.ack), EVENTS_PER_CALL):
+        client.acknowledge(subscription=subscription, ack_ids=handled.ack[start:start + EVENTS_PER_CALL])
+    for start in range(0, len(handled.nack), EVENTS_PER_CALL):
+        ids = handled.nack[start:start + EVENTS_PER_CALL]
+        client.modify_ack_deadline(subscription=subscription, ack_ids=ids, ack_deadline_seconds=0)
+
+
+class Streamed(Protocol):
+    """What `Stream` uses of a streaming pull's message."""
+
+    data: bytes
+
+    def ack(self) -> None: ...
+
+    def nack(self) -> None: ...
+
+
+class Stream:
+    """A streaming pull inside a Cloud Run service (CPU always allocated): events leave within `wait_s`.
+
+    The client's flow control holds at most `max_messages` un-acked; the sending thread takes them
+    in batches of up to 1000, or whatever waited `wait_s`. The thread starts in the serving process
+    (`start`), never in a parent it is forked from.
+    """
+
+    def __init__(self, client: Callable[[], Any], subscription: str, drainer: Drainer, *,
+                 wait_s: float = 1.0, max_messages: int = 2 * EVENTS_PER_CALL,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._make_client = client
+        self._subscription = subscription
+        self._drainer = drainer
+        self._wait_s = wait_s
+        self._max_messages = max_messages
+        self._monotonic = monotonic
+        self._lock = threading.Condition()
+        self._pending: Pending[Streamed] = Pending()  # guarded by _lock
+        self._closing = False  # guarded by _lock
+        self._until = math.inf
+        self._pull: Any = None  # the streaming pull future, once started
+        self._thread = ProcessThread("pubsub-stream", self._run)
+
+    def start(self) -> None:
+        """Open the streaming pull and the sending thread in this process (again after a fork)."""
+        with self._lock:
+            if self._closing or self._thread.alive:
+                return
+            self._thread.ensure_started()
+        types = importlib.import_module("google.cloud.pubsub_v1").types
+        flow = types.FlowControl(max_messages=self._max_messages)
+        self._pull = self._make_client().subscribe(self._subscription, self._received, flow_control=flow)
+
+    def close(self, until: float = math.inf) -> None:
+        """Stop pulling; deliver what is held by `until`; what is left is nacked for another instance."""
+        with self._lock:
+            self._closing, self._until = True, until
+            self._lock.notify_all()
+        if self._pull is not None:
+            self._pull.cancel()
+        self._thread.join(until - self._monotonic())
+        with self._lock:
+            left = list(self._pending.items)
+            self._pending.items.clear()
+        for message in left:
+            message.nack()
+
+    def _received(self, message: Streamed) -> None:
+        with self._lock:
+            if self._closing:
+                message.nack()
+                return
+            self._pending.add([message], self._monotonic())
+            self._lock.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                taken = take_due(self._pending, self._monotonic(), EVENTS_PER_CALL, self._wait_s,
+                                 everything=self._closing)
+                while not taken and not self._closing:
+                    self._lock.wait(seconds_to_due(self._pending, self._monotonic(), self._wait_s))
+                    taken = take_due(self._pending, self._monotonic(), EVENTS_PER_CALL, self._wait_s,
+                                     everything=self._closing)
+                if not taken:
+                    return
+            if self._monotonic() >= self._until:
+                for message in taken:
+                    message.nack()
+                return
+            try:
+                handled = self._drainer.handle([(message, message.data) for message in taken], self._until)
+            except Exception:  # the thread must outlive anything: Pub/Sub redelivers what it held
+                handled = Handled(nack=taken)
+            for message in handled.ack:
+                message.ack()
+            for message in handled.nack:
+                message.nack()
