@@ -90,7 +90,8 @@ def copy_checkout(destination: Path) -> Path:
     return destination
 
 
-def start_function(env: dict[str, str], log_path: Path, root: Path = ROOT) -> FunctionServer:
+def start_function(env: dict[str, str], log_path: Path, root: Path = ROOT, *,
+                   target: str = "pinterest_capi") -> FunctionServer:
     """functions-framework as the platform runs it (gunicorn), with our settings, from `root`'s main.py."""
     port = free_port()
     # The log rows of a test server go beside its log, not into the developer's .local/ store.
@@ -98,7 +99,7 @@ def start_function(env: dict[str, str], log_path: Path, root: Path = ROOT) -> Fu
                 **env, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--target", "pinterest_capi",
+            [sys.executable, "-m", "functions_framework", "--target", target,
              "--source", str(root / "main.py"), "--host", "127.0.0.1", "--port", str(port)],
             cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,143 @@
+"""The real Pub/Sub emulator (shipped with the gcloud CLI), one per test session, and fresh queues on it.
+
+gcloud starts the Java server as a child and does not pass signals on, so the emulator runs in a
+session of its own and is stopped by process group: killing only the wrapper leaves Java serving.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from function.delivery.drain import subscriber_client
+from function.delivery.queue import google_client
+from tests.integration.conftest import free_port
+
+PROJECT = "gateway-test"
+# The shortest ack deadline Pub/Sub allows: a killed consumer's messages come back after it.
+ACK_DEADLINE_S = 10
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """host:port of a running emulator; it answers "Ok" on / once its gRPC server listens."""
+    folder = tmp_path_factory.mktemp("pubsub")
+    port = free_port()
+    (folder / "data").mkdir()
+    with (folder / "emulator.log").open("wb") as log:
+        process = subprocess.Popen(
+            ["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}",
+             f"--data-dir={folder / 'data'}", "--quiet"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    atexit.register(_stop_group, process)
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            tail = (folder / "emulator.log").read_text()[-2000:]
+            raise RuntimeError(f"the Pub/Sub emulator exited: {tail}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/", timeout=1).text.strip() == "Ok":
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            _stop_group(process)
+            raise TimeoutError("the Pub/Sub emulator did not answer within 90 s")
+        time.sleep(0.25)
+    yield f"127.0.0.1:{port}"
+    _stop_group(process)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A topic, its subscription and a dead-letter topic with its own subscription, made for one test."""
+
+    host: str
+    topic: str
+    subscription: str
+    dead_letter_subscription: str
+
+    def env(self) -> dict[str, str]:
+        return {"PUBSUB_EMULATOR_HOST": self.host, "PUBSUB_TOPIC": self.topic,
+                "PUBSUB_SUBSCRIPTION": self.subscription,
+                "PUBSUB_DEAD_LETTER_SUBSCRIPTION": self.dead_letter_subscription}
+
+    def backlog(self, subscription: str | None = None) -> int:
+        """Messages a pull still finds (they are nacked at once, so they stay)."""
+        client = subscriber_client(self.host)
+        try:
+            found = 0
+            while True:
+                answer = client.pull(subscription=subscription or self.subscription, max_messages=1000,
+                                     timeout=2)
+                ids = [m.ack_id for m in answer.received_messages]
+                if not ids:
+                    return found
+                found += len(ids)
+                client.modify_ack_deadline(subscription=subscription or self.subscription, ack_ids=ids,
+                                           ack_deadline_seconds=ACK_DEADLINE_S)
+        finally:
+            client.close()
+
+
+def make_queue(host: str, *, max_delivery_attempts: int = 100) -> Queue:
+    """The shape terraform/pubsub.tf deploys, with test-sized backoff: redelivery 1-2 s after a nack."""
+    name = f"events-{uuid.uuid4().hex[:10]}"
+    topic, dead = f"projects/{PROJECT}/topics/{name}", f"projects/{PROJECT}/topics/{name}-dead"
+    subscription = f"projects/{PROJECT}/subscriptions/{name}"
+    dead_subscription = f"projects/{PROJECT}/subscriptions/{name}-dead"
+    publisher = google_client("Publisher", host)
+    publisher.create_topic(name=topic)
+    publisher.create_topic(name=dead)
+    client = subscriber_client(host)
+    client.create_subscription(request={"name": dead_subscription, "topic": dead})
+    client.create_subscription(request={
+        "name": subscription, "topic": topic, "ack_deadline_seconds": ACK_DEADLINE_S,
+        "retry_policy": {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 2}},
+        "dead_letter_policy": {"dead_letter_topic": dead, "max_delivery_attempts": max_delivery_attempts},
+    })
+    client.close()
+    return Queue(host, topic, subscription, dead_subscription)
+
+
+def publish_raw(queue: Queue, bodies: list[bytes]) -> None:
+    """Messages written by someone other than the gateway (a poison message, an old event)."""
+    publisher = google_client("Publisher", queue.host)
+    for future in [publisher.publish(queue.topic, body) for body in bodies]:
+        future.result(timeout=10)
+
+
+def sqlite_rows(path: Path) -> list[dict[str, object]]:
+    """Every log row the drain and gateways wrote to one SQLite file."""
+    import sqlite3
+
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM events")]
