@@ -64,12 +64,20 @@ locals {
     GATEWAY_AUTH            = var.caller_auth
     GATEWAY_API_KEYS_SECRET = one([for secret in google_secret_manager_secret.caller_keys : "projects/${secret.project}/secrets/${secret.secret_id}"])
     GATEWAY_BODY_TIMEOUT_S  = var.body_timeout_s
+    # pubsub delivery (pubsub.tf): unset unless delivery.mode = "pubsub".
+    PUBSUB_TOPIC                    = one(google_pubsub_topic.events[*].id)
+    PUBSUB_SUBSCRIPTION             = one(google_pubsub_subscription.events[*].id)
+    PUBSUB_DEAD_LETTER_SUBSCRIPTION = one(google_pubsub_subscription.dead_letter[*].id)
+    PUBSUB_RETRY_WINDOW_S           = var.pubsub.retry_window_s
+    PUBSUB_PUBLISH_TIMEOUT_S        = var.pubsub.publish_timeout_s
+    PUBSUB_DRAIN_BUDGET_S           = local.drain_count == 1 ? var.pubsub.drain_budget_s : null
+    PUBSUB_STREAM                   = local.pubsub && var.deploy_as == "service" ? true : null
   }
   env = { for name, value in local.settings : name => value == null ? "" : tostring(value) }
 }
 
 resource "google_project_service" "main" {
-  for_each = toset(var.enable_apis ? local.apis : [])
+  for_each = toset(var.enable_apis ? concat(local.apis, local.pubsub_apis) : [])
 
   project = var.project_id
   service = each.value

@@ -204,7 +204,7 @@ variable "pinterest" {
 
 variable "delivery" {
   description = <<-EOT
-    How events reach Pinterest; each one left null keeps the function's own default. mode: awaited (the default: the caller gets Pinterest's answer) or optimistic (answer 202 at once, send in batches; reliable between requests only with deploy_as = service, best-effort with function, whose CPU stops when no request is in flight).
+    How events reach Pinterest; each one left null keeps the function's own default. mode: awaited (the default: the caller gets Pinterest's answer), optimistic (answer 202 at once, send in batches; reliable between requests only with deploy_as = service, best-effort with function, whose CPU stops when no request is in flight) or pubsub (answer 202 once Pub/Sub holds the events; a drain delivers them in batches, retrying for hours: see var.pubsub).
   EOT
   type = object({
     mode             = optional(string)
@@ -220,8 +220,8 @@ variable "delivery" {
   default = {}
 
   validation {
-    condition     = var.delivery.mode == null || contains(["awaited", "optimistic"], coalesce(var.delivery.mode, "-"))
-    error_message = "delivery.mode must be awaited or optimistic."
+    condition     = var.delivery.mode == null || contains(["awaited", "optimistic", "pubsub"], coalesce(var.delivery.mode, "-"))
+    error_message = "delivery.mode must be awaited, optimistic or pubsub."
   }
   validation {
     condition     = var.delivery.batch_max == null || (coalesce(var.delivery.batch_max, 0) >= 1 && coalesce(var.delivery.batch_max, 0) <= 1000)

@@ -56,7 +56,9 @@ def test_validated_choices_are_values_the_function_accepts() -> None:
             for env in envs:
                 for value in values:
                     # "lead" is a valid event name for every event-name setup.
-                    base = {"PINTEREST_AD_ACCOUNT_ID": "549123456789", "PINTEREST_EVENT_NAME": "lead"}
+                    # pubsub delivery needs its topic.
+                    base = {"PINTEREST_AD_ACCOUNT_ID": "549123456789", "PINTEREST_EVENT_NAME": "lead",
+                            "PUBSUB_TOPIC": "projects/my-proj/topics/pinterest-capi-events"}
                     Settings.from_env({**base, env: value})
                     checked += 1
     assert checked >= 10

@@ -1,0 +1,259 @@
+# delivery.mode = "pubsub": each accepted event waits in a Pub/Sub topic until a drain delivers it.
+# deploy_as = function: a private drain function that Cloud Scheduler calls every minute.
+# deploy_as = service: each instance of the service drains by streaming pull (PUBSUB_STREAM).
+
+variable "pubsub" {
+  description = <<-EOT
+    Queued delivery, used with delivery.mode = "pubsub". project_number (required then): the project's number, which names the Pub/Sub service agent that dead-letters (gcloud projects describe PROJECT --format='value(projectNumber)'). retry_window_s: how long an event Pinterest could not take is retried (function default 12 h, at most 7 days). publish_timeout_s: how long a request waits for Pub/Sub before delivering awaited. max_delivery_attempts: redeliveries before the dead-letter topic takes a message (5 to 100). schedule: when the drain function runs (deploy_as = function). drain_budget_s: seconds of each drain run, under its 60 s timeout.
+  EOT
+  type = object({
+    project_number        = optional(string)
+    retry_window_s        = optional(number)
+    publish_timeout_s     = optional(number)
+    max_delivery_attempts = optional(number, 100)
+    schedule              = optional(string, "* * * * *")
+    drain_budget_s        = optional(number, 45)
+  })
+  default = {}
+
+  validation {
+    condition     = var.pubsub.project_number == null || can(regex("^[0-9]{6,20}$", coalesce(var.pubsub.project_number, "-")))
+    error_message = "pubsub.project_number must be the project's number (digits), not its id."
+  }
+  validation {
+    condition     = var.pubsub.retry_window_s == null || (coalesce(var.pubsub.retry_window_s, 0) > 0 && coalesce(var.pubsub.retry_window_s, 0) <= 604800)
+    error_message = "pubsub.retry_window_s must be more than 0 and at most 604800 seconds (Pinterest's 7 days, the subscription's retention)."
+  }
+  validation {
+    condition     = var.pubsub.max_delivery_attempts >= 5 && var.pubsub.max_delivery_attempts <= 100
+    error_message = "pubsub.max_delivery_attempts must be between 5 and 100 (Pub/Sub's bounds)."
+  }
+  validation {
+    condition     = var.pubsub.drain_budget_s > 0 && var.pubsub.drain_budget_s <= 45
+    error_message = "pubsub.drain_budget_s must be more than 0 and at most 45 seconds: the drain function times out at 60 s and then writes its log rows."
+  }
+}
+
+locals {
+  pubsub       = var.delivery.mode == "pubsub"
+  pubsub_count = local.pubsub ? 1 : 0
+  # The scheduled drain only where the CPU stops between requests; a service streams instead.
+  drain_count  = local.pubsub && var.deploy_as == "function" ? 1 : 0
+  pubsub_apis  = local.pubsub ? ["pubsub.googleapis.com", "cloudscheduler.googleapis.com"] : []
+  pubsub_agent = "serviceAccount:service-${coalesce(var.pubsub.project_number, "0")}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  # Spelt from the account's own fields, as main.tf spells the runtime account's.
+  scheduler_email = one([for account in google_service_account.scheduler : "${account.account_id}@${join(".", reverse(split(":", account.project)))}.iam.gserviceaccount.com"])
+
+}
+
+resource "google_pubsub_topic" "events" {
+  count = local.pubsub_count
+
+  project = var.project_id
+  name    = "${var.name}-events"
+  labels  = var.labels
+
+  lifecycle {
+    precondition {
+      condition     = var.pubsub.project_number != null
+      error_message = "delivery.mode = \"pubsub\" needs pubsub.project_number: the Pub/Sub service agent that dead-letters is named by it."
+    }
+  }
+
+  depends_on = [google_project_service.main]
+}
+
+# One message is one event; it waits until delivered, failed for good, or 7 days (Pinterest's limit).
+resource "google_pubsub_subscription" "events" {
+  count = local.pubsub_count
+
+  project = var.project_id
+  name    = "${var.name}-events"
+  topic   = google_pubsub_topic.events[0].id
+  labels  = var.labels
+
+  # Over the 30 s a drain gives one batch: a batch is settled before anyone else gets its messages.
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  retain_acked_messages      = false
+
+  # Never deleted for inactivity: a quiet month must not drop the queue.
+  expiration_policy {
+    ttl = ""
+  }
+
+  # A nacked (retryable) event comes back after 10 s, doubling up to 10 min.
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  # The backstop: a message no drain could settle in this many deliveries (a drain that crashes on
+  # it, for instance) moves to the dead-letter topic, which `python -m function replay` sends again.
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter[0].id
+    max_delivery_attempts = var.pubsub.max_delivery_attempts
+  }
+}
+
+resource "google_pubsub_topic" "dead_letter" {
+  count = local.pubsub_count
+
+  project = var.project_id
+  name    = "${var.name}-events-dead-letter"
+  labels  = var.labels
+
+  depends_on = [google_project_service.main]
+}
+
+resource "google_pubsub_subscription" "dead_letter" {
+  count = local.pubsub_count
+
+  project                    = var.project_id
+  name                       = "${var.name}-events-dead-letter"
+  topic                      = google_pubsub_topic.dead_letter[0].id
+  labels                     = var.labels
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# Dead-lettering is done by Pub/Sub's service agent: it publishes to the dead-letter topic and
+# acks the message on the subscription it leaves.
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  count = local.pubsub_count
+
+  project = var.project_id
+  topic   = google_pubsub_topic.dead_letter[0].name
+  role    = "roles/pubsub.publisher"
+  member  = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  count = local.pubsub_count
+
+  project      = var.project_id
+  subscription = google_pubsub_subscription.events[0].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}
+
+# The runtime account publishes to the topic and consumes the subscription: nothing project-wide.
+resource "google_pubsub_topic_iam_member" "runtime_publisher" {
+  count = local.pubsub_count
+
+  project = var.project_id
+  topic   = google_pubsub_topic.events[0].name
+  role    = "roles/pubsub.publisher"
+  member  = local.runtime_member
+}
+
+resource "google_pubsub_subscription_iam_member" "runtime_subscriber" {
+  count = local.pubsub_count
+
+  project      = var.project_id
+  subscription = google_pubsub_subscription.events[0].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.runtime_member
+}
+
+# The drain: the same source and settings, entry point main.pinterest_capi_drain, private (no
+# allUsers: only the scheduler's account may invoke it), one instance at a time.
+resource "google_cloudfunctions2_function" "drain" {
+  count = local.drain_count
+
+  project     = var.project_id
+  location    = var.region
+  name        = "${var.name}-drain"
+  description = "Delivers the events queued in ${var.name}-events to Pinterest; called by Cloud Scheduler."
+  labels      = var.labels
+
+  build_config {
+    runtime         = local.python_runtime
+    entry_point     = "pinterest_capi_drain"
+    service_account = var.build_service_account
+
+    source {
+      storage_source {
+        bucket     = google_storage_bucket.source[0].name
+        object     = google_storage_bucket_object.source[0].name
+        generation = google_storage_bucket_object.source[0].generation
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = local.runtime_email
+    available_cpu                    = var.compute.cpu
+    available_memory                 = var.compute.memory
+    max_instance_request_concurrency = 1
+    min_instance_count               = 0
+    max_instance_count               = 1
+    timeout_seconds                  = 60
+    # Cloud Scheduler of the same project counts as internal traffic.
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    environment_variables          = local.env
+  }
+
+  depends_on = [
+    google_pubsub_subscription_iam_member.runtime_subscriber,
+    google_secret_manager_secret_iam_member.token,
+    google_bigquery_table_iam_member.log_writer,
+    google_project_iam_member.log_writer,
+  ]
+}
+
+resource "google_service_account" "scheduler" {
+  count = local.drain_count
+
+  project      = var.project_id
+  account_id   = "${var.name}-drain"
+  display_name = "Calls the drain of ${var.name}"
+  description  = "Cloud Scheduler's identity for ${var.name}-drain: may invoke that function, nothing else."
+
+  depends_on = [google_project_service.main]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "drain_invoker" {
+  count = local.drain_count
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.drain[0].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${local.scheduler_email}"
+}
+
+resource "google_cloud_scheduler_job" "drain" {
+  count = local.drain_count
+
+  project     = var.project_id
+  region      = var.region
+  name        = "${var.name}-drain"
+  description = "Runs ${var.name}-drain, which delivers what waits in ${var.name}-events."
+  schedule    = var.pubsub.schedule
+  time_zone   = "Etc/UTC"
+  # The function's 60 s timeout, plus the time to start it.
+  attempt_deadline = "90s"
+
+  # A missed run is not retried: the next minute's run finds the same backlog.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.drain[0].service_config[0].uri
+
+    oidc_token {
+      service_account_email = local.scheduler_email
+      audience              = google_cloudfunctions2_function.drain[0].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_v2_service_iam_member.drain_invoker]
+}
