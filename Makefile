@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint venv clean bench bench-instructions fuzz soak
+.PHONY: dev test lint venv clean bench bench-instructions fuzz soak pubsub-emulator
 
 venv: $(STAMP)
 
@@ -39,7 +39,16 @@ $(BQ_STAMP): requirements-bqemulator.txt
 	.venv-bq/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-test: lint $(TOOL_STAMPS) $(BQ_STAMP)
+# The Pub/Sub emulator the pubsub tests start (tests/integration/pubsub_emulator.py) ships as a gcloud
+# component (Java): installed here when missing, so no test downloads anything. An apt-installed
+# gcloud refuses `components install`; its package is google-cloud-cli-pubsub-emulator.
+pubsub-emulator:
+	@sdk=$$(gcloud info --format='value(installation.sdk_root)'); \
+	test -d "$$sdk/platform/pubsub-emulator" || gcloud components install pubsub-emulator beta --quiet \
+		|| apt-get install -y google-cloud-cli-pubsub-emulator
+	@java -version >/dev/null 2>&1 || { echo "make: the Pub/Sub emulator needs Java (a JRE 11+)"; exit 1; }
+
+test: lint $(TOOL_STAMPS) $(BQ_STAMP) pubsub-emulator
 	$(VENV)/bin/pytest
 
 dev: $(STAMP)

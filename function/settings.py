@@ -278,7 +278,7 @@ class Settings:
         "PUBSUB_DEAD_LETTER_SUBSCRIPTION", pubsub_name("subscriptions"), "",
         "Subscription of the dead-letter topic, which `python -m function replay` also sends again.")
     pubsub_retry_window_s: float = setting(
-        "PUBSUB_RETRY_WINDOW_S", seconds_up_to(MAX_EVENT_AGE_S), "86400",
+        "PUBSUB_RETRY_WINDOW_S", seconds_up_to(MAX_EVENT_AGE_S), "43200",
         "Seconds from acceptance during which a queued event that Pinterest could not take is retried "
         "(Pub/Sub redelivers it); then it is recorded failed. At most 604800 (Pinterest's 7 days).")
     pubsub_publish_timeout_s: float = setting(

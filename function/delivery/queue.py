@@ -139,13 +139,13 @@ class Publisher:
     def publish(self, items: Sequence[Outgoing], timeout_s: float) -> bool:
         """True only when Pub/Sub acknowledged every event within `timeout_s`; False tells the caller to
         deliver them itself (a publish still under way may land too: a duplicate with the same event_id)."""
-        client = self._open()
-        if client is None:
-            return False
         now = self._clock()
         try:
+            client = self._open()
+            if client is None:
+                return False
             futures = [client.publish(self._topic, encode(item, now), **attributes(item)) for item in items]
-        except Exception:  # the client refuses once stopped, or a message it cannot take
+        except Exception:  # no client (credentials?), or one that refuses a message or has stopped
             return False
         done, pending = concurrent.futures.wait(futures, timeout=timeout_s)
         return not pending and all(future.exception() is None for future in done)

@@ -369,3 +369,27 @@ def test_a_switch_word_means_the_same_in_a_variable_and_in_a_request(word: str) 
     assert variable is coerce.to_bool(word)
     assert options.resolve(options.defaults(Settings.from_env(ACCOUNT)), {"pinterest": {"test": word}}).test \
         is variable
+
+
+TOPIC = "projects/my-proj/topics/pinterest-capi-events"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"PINTEREST_DELIVERY": "pubsub"}, "PUBSUB_TOPIC is required when PINTEREST_DELIVERY is pubsub"),
+    ({"PUBSUB_STREAM": "true"}, "PUBSUB_SUBSCRIPTION is required when PUBSUB_STREAM is true"),
+    ({"PUBSUB_TOPIC": "pinterest-capi-events"}, "PUBSUB_TOPIC must be projects/PROJECT/topics/NAME"),
+    ({"PUBSUB_SUBSCRIPTION": TOPIC}, "PUBSUB_SUBSCRIPTION must be projects/PROJECT/subscriptions/NAME"),
+    ({"PUBSUB_TOPIC": "projects/my-proj/topics/ab"}, "PUBSUB_TOPIC must be"),
+    ({"PUBSUB_RETRY_WINDOW_S": "604801"},
+     "PUBSUB_RETRY_WINDOW_S must be a positive number of seconds up to 604800"),
+    ({"PUBSUB_PUBLISH_TIMEOUT_S": "11"},
+     "PUBSUB_PUBLISH_TIMEOUT_S must be a positive number of seconds up to 10"),
+])
+def test_pubsub_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**ACCOUNT, **env})
+
+
+def test_pubsub_delivery_reads_its_queue_and_retries_for_12_hours_by_default() -> None:
+    found = Settings.from_env({**ACCOUNT, "PINTEREST_DELIVERY": "pubsub", "PUBSUB_TOPIC": TOPIC})
+    assert (found.delivery, found.pubsub_topic, found.pubsub_retry_window_s) == ("pubsub", TOPIC, 43200.0)
