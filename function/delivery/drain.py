@@ -34,8 +34,10 @@ MODE = "pubsub"
 # 30 s: how long one batch may keep retrying before it is left to Pub/Sub's redelivery; under the
 # subscription's 60 s ack deadline, so a batch is settled before Pub/Sub hands it to another consumer.
 BATCH_DEADLINE_S = 30.0
-# Seconds one pull waits for messages when the subscription looks empty.
+# Seconds the first pull of a round waits for messages, and each further one (a pull may return
+# fewer than wait: the next is tried at once, and briefly).
 PULL_TIMEOUT_S = 2.0
+REFILL_TIMEOUT_S = 0.5
 
 
 @dataclass
@@ -190,9 +192,10 @@ def _fill(client: PullClient, subscription: str, want: int, end: float,
 
     found: list[tuple[str, bytes]] = []
     while len(found) < want and monotonic() < end:
+        wait_s = REFILL_TIMEOUT_S if found else PULL_TIMEOUT_S
         try:
             answer = client.pull(subscription=subscription, max_messages=want - len(found),
-                                 timeout=max(min(PULL_TIMEOUT_S, end - monotonic()), 0.1))
+                                 timeout=max(min(wait_s, end - monotonic()), 0.1))
         except exceptions.DeadlineExceeded:
             break
         if not answer.received_messages:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from google.api_core.exceptions import DeadlineExceeded
 
 from function.delivery.drain import subscriber_client
 from function.delivery.queue import google_client
@@ -88,25 +89,29 @@ class Queue:
                 "PUBSUB_DEAD_LETTER_SUBSCRIPTION": self.dead_letter_subscription}
 
     def backlog(self, subscription: str | None = None) -> int:
-        """Messages a pull still finds (they are nacked at once, so they stay)."""
+        """Messages pulls still find; all are nacked at the end, so they stay for the next consumer."""
+        name = subscription or self.subscription
         client = subscriber_client(self.host)
+        ids: list[str] = []
         try:
-            found = 0
             while True:
-                answer = client.pull(subscription=subscription or self.subscription, max_messages=1000,
-                                     timeout=2)
-                ids = [m.ack_id for m in answer.received_messages]
-                if not ids:
-                    return found
-                found += len(ids)
-                client.modify_ack_deadline(subscription=subscription or self.subscription, ack_ids=ids,
-                                           ack_deadline_seconds=ACK_DEADLINE_S)
+                try:
+                    answer = client.pull(subscription=name, max_messages=1000, timeout=1).received_messages
+                except DeadlineExceeded:
+                    answer = []  # the emulator holds an empty pull for about 4 s
+                if not answer:
+                    return len(ids)
+                ids += [m.ack_id for m in answer]
         finally:
+            for start in range(0, len(ids), 1000):
+                client.modify_ack_deadline(subscription=name, ack_ids=ids[start:start + 1000],
+                                           ack_deadline_seconds=0)
             client.close()
 
 
-def make_queue(host: str, *, max_delivery_attempts: int = 100) -> Queue:
-    """The shape terraform/pubsub.tf deploys, with test-sized backoff: redelivery 1-2 s after a nack."""
+def make_queue(host: str, *, max_delivery_attempts: int = 100, backoff: bool = True) -> Queue:
+    """The shape terraform/pubsub.tf deploys, with test-sized backoff: redelivery 1-2 s after a nack
+    (at once with `backoff=False`)."""
     name = f"events-{uuid.uuid4().hex[:10]}"
     topic, dead = f"projects/{PROJECT}/topics/{name}", f"projects/{PROJECT}/topics/{name}-dead"
     subscription = f"projects/{PROJECT}/subscriptions/{name}"
@@ -116,13 +121,28 @@ def make_queue(host: str, *, max_delivery_attempts: int = 100) -> Queue:
     publisher.create_topic(name=dead)
     client = subscriber_client(host)
     client.create_subscription(request={"name": dead_subscription, "topic": dead})
+    retry = {"retry_policy": {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 2}}}
     client.create_subscription(request={
         "name": subscription, "topic": topic, "ack_deadline_seconds": ACK_DEADLINE_S,
-        "retry_policy": {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 2}},
         "dead_letter_policy": {"dead_letter_topic": dead, "max_delivery_attempts": max_delivery_attempts},
+        **(retry if backoff else {}),
     })
     client.close()
     return Queue(host, topic, subscription, dead_subscription)
+
+
+def nack_all(queue: Queue, times: int) -> None:
+    """What a drain that crashes on every message does, `times` over: Pub/Sub counts the deliveries."""
+    client = subscriber_client(queue.host)
+    try:
+        for _ in range(times):
+            answer = client.pull(subscription=queue.subscription, max_messages=1000, timeout=5)
+            ids = [m.ack_id for m in answer.received_messages]
+            if ids:
+                client.modify_ack_deadline(subscription=queue.subscription, ack_ids=ids,
+                                           ack_deadline_seconds=0)
+    finally:
+        client.close()
 
 
 def publish_raw(queue: Queue, bodies: list[bytes]) -> None:

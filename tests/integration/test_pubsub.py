@@ -35,6 +35,7 @@ from tests.integration.pubsub_emulator import (
     ACK_DEADLINE_S,
     Queue,
     make_queue,
+    nack_all,
     publish_raw,
     pubsub_emulator,
     sqlite_rows,
@@ -229,39 +230,33 @@ def test_pubsub_unreachable_at_publish_never_answers_queued(
     assert sorted(recorded_ids(clean_sandbox)) == ["unreachable-1", "unreachable-2"]
 
 
-def test_a_poison_event_is_acked_failed_with_its_payload_and_blocks_nothing(
-        clean_sandbox: Sandbox, queue: Queue, tmp_path: Path) -> None:
-    db = tmp_path / "rows.sqlite3"
-    env = pubsub_env(clean_sandbox, queue, db)
-    server = start_function(env, tmp_path / "gateway.log")
-    try:
-        accepted, _ = post_all([server], [[event(f"good-{i}") for i in range(10)]])
-    finally:
-        stop_process(server.process)
-    now = time.time()
-    stale = {"event_name": "checkout", "action_source": "web", "event_id": "stale-1",
-             "event_time": int(now) - 8 * 86400, "user_data": {"em": ["a" * 64]}}
-    publish_raw(queue, [encode(Outgoing(stale, AD_ACCOUNT, False), now), b"not a queued event"])
-    summary = drain_once(env)
-    assert sorted(recorded_ids(clean_sandbox)) == sorted(accepted)
-    assert (summary["delivered"], summary["failed"]) == (10, 2)
-    failed = failed_rows(db)
-    assert json.loads(str(failed["stale-1"]["request_body"]))["event_id"] == "stale-1"  # kept to replay
-    assert queue.backlog() == 0, "both were acked"
-    assert drain_once(env)["pulled"] == 0
-
-
-def test_an_event_past_the_retry_window_is_a_final_failure(
+def test_poison_and_expired_events_are_acked_failed_with_their_payload_and_block_nothing(
         clean_sandbox: Sandbox, queue: Queue, tmp_path: Path) -> None:
     db = tmp_path / "rows.sqlite3"
     env = pubsub_env(clean_sandbox, queue, db, PUBSUB_RETRY_WINDOW_S="60")
-    old = {"event_name": "checkout", "action_source": "web", "event_id": "late-1",
-           "event_time": int(time.time()) - 120, "user_data": {"em": ["b" * 64]}}
-    publish_raw(queue, [encode(Outgoing(old, AD_ACCOUNT, False), time.time() - 120)])
+    now = time.time()
+
+    def queued(event_id: str, *, event_age_s: float = 0, queued_age_s: float = 0) -> bytes:
+        payload = {"event_name": "checkout", "action_source": "web", "event_id": event_id,
+                   "event_time": int(now - event_age_s), "user_data": {"em": ["a" * 64]}}
+        return encode(Outgoing(payload, AD_ACCOUNT, False), now - queued_age_s)
+
+    good = [f"good-{i}" for i in range(10)]
+    publish_raw(queue, [queued(event_id) for event_id in good[:5]]
+                + [queued("stale-1", event_age_s=8 * 86400),  # Pinterest answers 422 for it alone
+                   b"not a queued event",  # unreadable: no event to send
+                   queued("late-1", queued_age_s=120)]  # accepted longer ago than PUBSUB_RETRY_WINDOW_S
+                + [queued(event_id) for event_id in good[5:]])
     summary = drain_once(env)
-    assert summary["failed"] == 1
-    assert recorded_ids(clean_sandbox) == []
-    assert "PUBSUB_RETRY_WINDOW_S" in str(failed_rows(db)["late-1"]["error"])
+    assert sorted(recorded_ids(clean_sandbox)) == good
+    assert (summary["delivered"], summary["failed"]) == (10, 3)
+    failed = failed_rows(db)
+    assert json.loads(str(failed["stale-1"]["request_body"]))["event_id"] == "stale-1"  # kept to replay
+    assert failed["stale-1"]["response_status_code"] == 422
+    assert "PUBSUB_RETRY_WINDOW_S" in str(failed["late-1"]["error"])
+    assert json.loads(str(failed["late-1"]["request_body"]))["event_id"] == "late-1"
+    assert queue.backlog() == 0, "all were acked"
+    assert drain_once(env)["pulled"] == 0
 
 
 def test_the_scheduled_drain_entry_point_drains_within_its_budget_then_finds_nothing(
@@ -283,3 +278,39 @@ def test_the_scheduled_drain_entry_point_drains_within_its_budget_then_finds_not
     assert summary["seconds"] < 20
     assert sorted(recorded_ids(clean_sandbox)) == sorted(accepted)
     assert second.json()["pulled"] == 0
+
+
+def test_a_service_instance_streams_the_queue_out_with_no_drain_running(
+        clean_sandbox: Sandbox, queue: Queue, tmp_path: Path) -> None:
+    db = tmp_path / "rows.sqlite3"
+    env = pubsub_env(clean_sandbox, queue, db, PUBSUB_STREAM="true", PINTEREST_BATCH_WAIT_MS="500")
+    server = start_function(env, tmp_path / "gateway.log")
+    try:
+        accepted, _ = post_all([server], [[event(f"stream{r}-{i}") for i in range(100)] for r in range(3)])
+        wait_until(lambda: len(set(recorded_ids(clean_sandbox))) >= 300, 30)
+    finally:
+        stop_process(server.process)
+    assert len(accepted) == 300
+    assert set(recorded_ids(clean_sandbox)) == accepted
+    assert queue.backlog() == 0, "every delivered event was acked"
+
+
+def test_what_no_drain_could_settle_is_dead_lettered_and_replay_sends_it(
+        clean_sandbox: Sandbox, pubsub_emulator: str, tmp_path: Path) -> None:
+    # The emulator applies dead-letter policies, so this is Pub/Sub's own backstop, end to end.
+    queue = make_queue(pubsub_emulator, max_delivery_attempts=5, backoff=False)
+    db = tmp_path / "rows.sqlite3"
+    env = pubsub_env(clean_sandbox, queue, db)
+    server = start_function(env, tmp_path / "gateway.log")
+    try:
+        accepted, _ = post_all([server], [[event(f"dead-{i}") for i in range(5)]])
+    finally:
+        stop_process(server.process)
+    nack_all(queue, 5)
+    wait_until(lambda: queue.backlog(queue.dead_letter_subscription) == 5, 15)
+    assert queue.backlog() == 0
+    replay = subprocess.run([sys.executable, "-m", "function", "replay"], cwd=ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stderr
+    assert sorted(recorded_ids(clean_sandbox)) == sorted(accepted)
+    assert queue.backlog(queue.dead_letter_subscription) == 0
