@@ -129,15 +129,18 @@ def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
 def _drain(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
     """Runs of PUBSUB_DRAIN_BUDGET_S each; with --once one run, ended early once the subscription is empty."""
     left = args.max_events
-    while True:
-        summary = run_drain(settings, max_events=left)
-        print(json.dumps(asdict(summary), separators=(",", ":")), flush=True)
-        if left is not None:
-            left -= summary.pulled
-        if args.once or (left is not None and left <= 0):
-            return _FAILED if summary.failed else 0
-        if not summary.pulled:
-            time.sleep(1.0)
+    try:
+        while True:
+            summary = run_drain(settings, max_events=left)
+            print(json.dumps(asdict(summary), separators=(",", ":")), flush=True)
+            if left is not None:
+                left -= summary.pulled
+            if args.once or (left is not None and left <= 0):
+                return _FAILED if summary.failed else 0
+            if not summary.pulled:
+                time.sleep(1.0)
+    except KeyboardInterrupt:  # Ctrl-C: what was not acked comes back to the next drain
+        return 0
 
 
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:

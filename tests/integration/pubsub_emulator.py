@@ -131,12 +131,15 @@ def make_queue(host: str, *, max_delivery_attempts: int = 100, backoff: bool = T
     return Queue(host, topic, subscription, dead_subscription)
 
 
-def nack_all(queue: Queue, times: int) -> None:
-    """What a drain that crashes on every message does, `times` over: Pub/Sub counts the deliveries."""
+def refuse_until_dead_lettered(queue: Queue, count: int, timeout_s: float = 30) -> None:
+    """What a drain that crashes on every message does: nack each delivery, until Pub/Sub has moved
+    `count` messages to the dead-letter topic (the subscription's max_delivery_attempts)."""
     client = subscriber_client(queue.host)
+    deadline = time.monotonic() + timeout_s
     try:
-        for _ in range(times):
-            answer = client.pull(subscription=queue.subscription, max_messages=1000, timeout=5)
+        while queue.backlog(queue.dead_letter_subscription) < count:
+            assert time.monotonic() < deadline, "Pub/Sub did not dead-letter the messages"
+            answer = client.pull(subscription=queue.subscription, max_messages=1000, timeout=0.5)
             ids = [m.ack_id for m in answer.received_messages]
             if ids:
                 client.modify_ack_deadline(subscription=queue.subscription, ack_ids=ids,
