@@ -30,6 +30,9 @@ from function.pipeline.field_warnings import FieldWarning
 # What the message body holds besides the event, so that a change of shape is recognised.
 MESSAGE_VERSION = 1
 _QUEUED = Taken(Outcome.QUEUED)
+# 2 ms: how long the client holds a publish for others to join its batch. Its default, 10 ms, is
+# added to every answer: one-event requests on the emulator took p50 19.6 ms with it, 11.7 ms so.
+PUBLISH_BATCH_WAIT_S = 0.002
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class PublishClient(Protocol):
     def stop(self) -> None: ...
 
 
-def google_client(kind: str, emulator_host: str | None) -> Any:
+def google_client(kind: str, emulator_host: str | None, **options: Any) -> Any:
     """The real PublisherClient or SubscriberClient (`kind`); PUBSUB_EMULATOR_HOST points it at the emulator.
 
     The hand-written clients ship no types (the Protocols here state what we use of them), and are
@@ -108,16 +111,19 @@ def google_client(kind: str, emulator_host: str | None) -> Any:
     """
     pubsub = importlib.import_module("google.cloud.pubsub_v1")
     if not emulator_host:
-        return getattr(pubsub, f"{kind}Client")()
+        return getattr(pubsub, f"{kind}Client")(**options)
     grpc = importlib.import_module("grpc")
     transports = importlib.import_module(f"google.pubsub_v1.services.{kind.lower()}.transports.grpc")
     transport = getattr(transports, f"{kind}GrpcTransport")(channel=grpc.insecure_channel(emulator_host),
                                                            credentials=AnonymousCredentials())
-    return getattr(pubsub, f"{kind}Client")(transport=transport)
+    return getattr(pubsub, f"{kind}Client")(transport=transport, **options)
 
 
 def publisher_client(emulator_host: str | None) -> PublishClient:
-    client: PublishClient = google_client("Publisher", emulator_host)
+    """The client batches what concurrent requests publish within PUBLISH_BATCH_WAIT_S of each other."""
+    types = importlib.import_module("google.cloud.pubsub_v1").types
+    client: PublishClient = google_client("Publisher", emulator_host,
+                                          batch_settings=types.BatchSettings(max_latency=PUBLISH_BATCH_WAIT_S))
     return client
 
 
