@@ -59,7 +59,8 @@ dev: $(STAMP)
 # make bench-instructions: benchmarks 1 and 4 counted in CPU instructions with valgrind (noise-free).
 # make fuzz: the long fuzz profile (over 100,000 inputs; `make test` runs the fast one).
 # make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway,
-# then SIGTERM with Pinterest slow, the queue full and awaited requests in flight.
+# then SIGTERM with Pinterest slow, the queue full and awaited requests in flight; then pubsub delivery
+# through the Pub/Sub emulator with SIGKILL of a gateway and of the drain.
 BENCH_REQS := requirements.txt bench/requirements.txt bench/requirements-sdk.txt
 BENCH_STAMP := .venv-bench/.installed-$(shell cat $(BENCH_REQS) | cksum | cut -d' ' -f1)
 
@@ -81,9 +82,10 @@ bench-instructions: $(BENCH_STAMP)
 fuzz: $(STAMP)
 	FUZZ_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q --hypothesis-show-statistics -p no:cacheprovider
 
-soak: $(STAMP)
+soak: $(STAMP) pubsub-emulator
 	$(PY) -m bench.soak
 	$(PY) -m bench.soak --profile slow-sigterm
+	$(PY) -m bench.soak --profile pubsub
 
 clean:
 	rm -rf $(VENV) $(dir $(TOOL_STAMPS)) $(dir $(BQ_STAMP)) .venv-bench .local .pytest_cache .ruff_cache .mypy_cache

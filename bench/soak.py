@@ -17,6 +17,11 @@ What it does, all on 127.0.0.1 with bounded counts and time:
 
 Exits non-zero when a check fails. `python -m bench.soak --events N` runs a smaller soak.
 
+`--profile pubsub` is queued delivery through the real Pub/Sub emulator: the same 10,000 canary
+events and 20% faults, two gateways in turn (the first killed with SIGKILL once half the events
+are accepted) and a drain that is also killed with SIGKILL mid-run and started again; every
+accepted event must reach the sandbox or be on record failed, lost 0.
+
 `--profile slow-sigterm` is the shutdown under stress instead: Pinterest answers nothing for 30 s,
 so the first full batch hangs in its call, the queue fills, requests fall back to awaited
 delivery and wait on Pinterest too; then SIGTERM, SIGKILL 10 s later. Every accepted event must
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sqlite3
@@ -250,10 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", choices=("faults", "slow-sigterm"), default="faults")
+    parser.add_argument("--profile", choices=("faults", "slow-sigterm", "pubsub"), default="faults")
     args = parser.parse_args(argv)
     if args.profile == "slow-sigterm":
         return slow_sigterm()
+    if args.profile == "pubsub":
+        return pubsub(args.events, args.seed)
     started = time.monotonic()
     rnd = random.Random(args.seed)
     events = [canary_event(n) for n in range(args.events)]
@@ -442,6 +450,120 @@ def slow_sigterm() -> int:
         ("run time", f"{time.monotonic() - started:.0f} s"),
     ]
     return _report("Slow Pinterest + SIGTERM", table, checks, where)
+
+
+def request_batches(count: int, seed: int) -> list[list[dict]]:
+    """The canary events in requests of 1-20."""
+    rnd = random.Random(seed)
+    events = [canary_event(n) for n in range(count)]
+    batches, index = [], 0
+    while index < len(events):
+        size = rnd.randint(1, 20)
+        batches.append(events[index:index + size])
+        index += size
+    return batches
+
+
+def pubsub(count: int, seed: int) -> int:
+    """The pubsub profile (see the module docstring): SIGKILL of a gateway and of the drain."""
+    import signal
+    import subprocess
+
+    from tests.integration.pubsub_emulator import make_queue, start_emulator, stop_emulator
+
+    started = time.monotonic()
+    where = workdir("soak-pubsub-")
+    sqlite_path = where / "log.sqlite3"
+    host, emulator = start_emulator(where / "emulator")
+    sandbox = start_sandbox()
+    try:
+        sandbox.faults(FAULTS)
+        queue = make_queue(host)
+        env = {
+            "PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_ACCESS_TOKEN": CANARY_TOKEN,
+            "PINTEREST_API_URL": sandbox.api_url, "GATEWAY_API_KEYS": CANARY_CALLER_KEY,
+            "PINTEREST_DELIVERY": "pubsub", "PINTEREST_TIMEOUT_S": READ_TIMEOUT_S,
+            "PINTEREST_MAX_ATTEMPTS": "2", "PUBSUB_DRAIN_BUDGET_S": "10", "LOG_CONSOLE": "always",
+            "LOG_SQLITE_PATH": str(sqlite_path),
+            **queue.env(),
+        }
+        drains: list[subprocess.Popen[bytes]] = []
+        drain_logs = [where / "drain-1.log", where / "drain-2.log"]
+
+        def start_drain(log_path: Path) -> None:
+            with log_path.open("wb") as log:
+                drains.append(subprocess.Popen([sys.executable, "-m", "function", "drain"], cwd=ROOT,
+                                               env={**os.environ, **env}, stdout=log,
+                                               stderr=subprocess.STDOUT))
+
+        servers = [start_server("pinterest_capi", ROOT / "main.py", env, where / "server-1.log")]
+        start_drain(drain_logs[0])
+        driver = Driver(request_batches(count, seed), servers[0].port)
+        deadline = time.monotonic() + 600
+        load = threading.Thread(target=driver.run, args=(deadline,), daemon=True)
+        load.start()
+        while driver.accepted_count() < count // 2 and load.is_alive():
+            time.sleep(0.05)
+        accepted_at_kill = driver.accepted_count()
+        servers[0].process.send_signal(signal.SIGKILL)  # no shutdown hook: what an OOM kill does
+        servers[0].process.wait()
+        drains[0].send_signal(signal.SIGKILL)  # mid-batch: its pulled messages are never acked
+        drains[0].wait()
+        calls_at_kill = sandbox.stats()["calls"]
+        servers.append(start_server("pinterest_capi", ROOT / "main.py", env, where / "server-2.log"))
+        driver.port = servers[1].port
+        start_drain(drain_logs[1])
+        load.join(max(deadline - time.monotonic(), 0))
+        _wait_quiet(sandbox, quiet_s=15.0, timeout_s=180.0)  # past the 10 s ack deadline and backoff
+        drains[1].send_signal(signal.SIGINT)
+        drains[1].wait(30)
+        stop_like_the_platform(servers[1])
+        stats = sandbox.stats()
+        recorded = Counter(record["event"]["event_id"] for record in sandbox.events())
+        backlog = queue.backlog()
+    finally:
+        sandbox.stop()
+        stop_emulator(emulator)
+    rows = read_rows(sqlite_path)
+    lines = log_lines(servers) + [line for path in drain_logs
+                                  for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    delivered = set(recorded)
+    failed = failure_records(rows, lines)
+    accepted = driver.accepted
+    lost = accepted - (delivered | failed)
+    unexpected = (delivered | failed) - accepted - driver.resent_unknown
+    duplicates = {event_id for event_id, count_ in recorded.items() if count_ > 1}
+    hits = canary_hits(lines) + canary_hits([json.dumps(row, default=str) for row in rows])
+    sizes = stats["batch_sizes"]
+    checks = {
+        "every accepted event delivered or recorded failed": not lost,
+        "no event at the sandbox or on record that was not accepted": not unexpected,
+        "nothing left in the subscription": backlog == 0,
+        "zero canary hits in log lines and stored rows": not hits,
+        "every event sent was accepted": len(accepted) == count,
+    }
+    table = [
+        ("events sent", count),
+        ("HTTP answers seen by the caller", dict(sorted(driver.statuses.items()))),
+        ("requests without an answer (sent again)", dict(driver.errors) or 0),
+        ("accepted (202 queued, or 200 sent when a publish failed)", len(accepted)),
+        ("accepted when the gateway and the drain were killed (SIGKILL)", accepted_at_kill),
+        ("Pinterest calls by then", calls_at_kill),
+        ("Pinterest calls (sandbox)", stats["calls"]),
+        ("batch sizes: median, largest", f"{sorted(sizes)[len(sizes) // 2] if sizes else 0}, "
+                                         f"{max(sizes, default=0)}"),
+        ("faults injected", dict(sorted(stats["faults"].items()))),
+        ("delivered (distinct event_ids at the sandbox)", len(delivered)),
+        ("recorded failed", len(failed)),
+        ("accepted − (delivered ∪ failed): lost", len(lost)),
+        ("duplicates at the sandbox (same event_id, >1 time)", len(duplicates)),
+        ("left in the subscription", backlog),
+        ("log lines scanned (gateways and drains)", len(lines)),
+        ("log rows scanned (SQLite)", len(rows)),
+        ("canary hits", dict(hits) or 0),
+        ("run time", f"{time.monotonic() - started:.0f} s"),
+    ]
+    return _report("Pub/Sub, SIGKILL of a gateway and of the drain", table, checks, where)
 
 
 def _report(title: str, table: list[tuple[str, object]], checks: dict[str, bool], where: Path) -> int:

@@ -29,7 +29,8 @@ PROJECT = "gateway-test"
 ACK_DEADLINE_S = 10
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_emulator(process: subprocess.Popen[bytes]) -> None:
+    """By process group: the Java server and the gcloud wrapper both."""
     if process.poll() is not None:
         return
     for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
@@ -44,34 +45,38 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-@pytest.fixture(scope="session")
-def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """host:port of a running emulator; it answers "Ok" on / once its gRPC server listens."""
-    folder = tmp_path_factory.mktemp("pubsub")
+def start_emulator(folder: Path, timeout_s: float = 90) -> tuple[str, subprocess.Popen[bytes]]:
+    """host:port of a running emulator and its process; it answers "Ok" on / once gRPC listens."""
     port = free_port()
-    (folder / "data").mkdir()
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     with (folder / "emulator.log").open("wb") as log:
         process = subprocess.Popen(
             ["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}",
              f"--data-dir={folder / 'data'}", "--quiet"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    atexit.register(_stop_group, process)
-    deadline = time.monotonic() + 90
+    atexit.register(stop_emulator, process)
+    deadline = time.monotonic() + timeout_s
     while True:
         if process.poll() is not None:
             tail = (folder / "emulator.log").read_text()[-2000:]
             raise RuntimeError(f"the Pub/Sub emulator exited: {tail}")
         try:
             if requests.get(f"http://127.0.0.1:{port}/", timeout=1).text.strip() == "Ok":
-                break
+                return f"127.0.0.1:{port}", process
         except requests.RequestException:
             pass
         if time.monotonic() > deadline:
-            _stop_group(process)
-            raise TimeoutError("the Pub/Sub emulator did not answer within 90 s")
+            stop_emulator(process)
+            raise TimeoutError(f"the Pub/Sub emulator did not answer within {timeout_s:g} s")
         time.sleep(0.25)
-    yield f"127.0.0.1:{port}"
-    _stop_group(process)
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One emulator for the whole session."""
+    host, process = start_emulator(tmp_path_factory.mktemp("pubsub"))
+    yield host
+    stop_emulator(process)
 
 
 @dataclass(frozen=True)
