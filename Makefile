@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint venv clean bench bench-instructions fuzz soak pubsub-emulator
+.PHONY: dev test lint venv clean bench bench-instructions bench-pubsub fuzz soak pubsub-emulator
 
 venv: $(STAMP)
 
@@ -75,6 +75,11 @@ $(BENCH_STAMP): $(BENCH_REQS)
 
 bench: $(BENCH_STAMP)
 	.venv-bench/bin/python -m bench.run
+
+# make bench-pubsub: pubsub delivery's publish path against optimistic and the bare function, and the
+# drain's events/s and calls per 1000 events, through the Pub/Sub emulator (bench/pubsub_path.py).
+bench-pubsub: $(STAMP) pubsub-emulator
+	$(PY) -m bench.pubsub_path
 
 bench-instructions: $(BENCH_STAMP)
 	.venv-bench/bin/python -m bench.instructions
