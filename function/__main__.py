@@ -8,8 +8,9 @@ import json
 import os
 import re
 import shlex
+import signal
 import sys
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -127,20 +128,25 @@ def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
 
 
 def _drain(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
-    """Runs of PUBSUB_DRAIN_BUDGET_S each; with --once one run, ended early once the subscription is empty."""
+    """Runs of PUBSUB_DRAIN_BUDGET_S each; with --once one run, ended early once the subscription is empty.
+
+    Ctrl-C or SIGTERM ends it after the round under way: its calls' outcomes are acked and logged,
+    so the rows say what Pinterest got; what was not pulled yet stays in the subscription.
+    """
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     left = args.max_events
-    try:
-        while True:
-            summary = run_drain(settings, max_events=left)
-            print(json.dumps(asdict(summary), separators=(",", ":")), flush=True)
-            if left is not None:
-                left -= summary.pulled
-            if args.once or (left is not None and left <= 0):
-                return _FAILED if summary.failed else 0
-            if not summary.pulled:
-                time.sleep(1.0)
-    except KeyboardInterrupt:  # Ctrl-C: what was not acked comes back to the next drain
-        return 0
+    while not stop.is_set():
+        summary = run_drain(settings, max_events=left, stopping=stop.is_set)
+        print(json.dumps(asdict(summary), separators=(",", ":")), flush=True)
+        if left is not None:
+            left -= summary.pulled
+        if args.once or (left is not None and left <= 0):
+            return _FAILED if summary.failed else 0
+        if not summary.pulled:
+            stop.wait(1.0)
+    return 0
 
 
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:

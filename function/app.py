@@ -124,7 +124,8 @@ def streaming_drain(settings: Settings, log: ConsoleLog, journal: Journal, secre
 
 
 def run_drain(settings: Settings, *, subscription: str | None = None, budget_s: float | None = None,
-              max_events: int | None = None, retry_window_s: float | None = None) -> Summary:
+              max_events: int | None = None, retry_window_s: float | None = None,
+              stopping: Callable[[], bool] = lambda: False) -> Summary:
     """One drain run: the scheduled function, `python -m function drain` and `replay`'s dead letters.
 
     Its log rows are written before it returns, while a request-billed function still has its CPU.
@@ -140,7 +141,7 @@ def run_drain(settings: Settings, *, subscription: str | None = None, budget_s: 
     client = subscriber_client(settings.pubsub_emulator_host)
     budget = settings.pubsub_drain_budget_s if budget_s is None else budget_s
     try:
-        return drain(client, name, drainer, budget_s=budget, max_events=max_events)
+        return drain(client, name, drainer, budget_s=budget, max_events=max_events, stopping=stopping)
     finally:
         client.close()
         rows.close(time.monotonic() + _DRAIN_ROWS_S)

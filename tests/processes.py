@@ -147,6 +147,14 @@ def recorded(sandbox: Sandbox) -> list[dict[str, Any]]:
     return events
 
 
+def faults(sandbox: Sandbox, config: dict[str, Any] | None) -> None:
+    """Sets the sandbox's fault rules (function/sandbox/faults.py); None clears them."""
+    if config is None:
+        requests.delete(control(sandbox, "faults"), timeout=5).raise_for_status()
+    else:
+        requests.post(control(sandbox, "faults"), json=config, timeout=5).raise_for_status()
+
+
 def recorded_ids(sandbox: Sandbox) -> list[str]:
     """The event ids the sandbox recorded, in the order it received them."""
     return [record["event"]["event_id"] for record in recorded(sandbox)]

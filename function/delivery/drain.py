@@ -162,8 +162,10 @@ def subscriber_client(emulator_host: str | None) -> Any:
 
 
 def drain(client: PullClient, subscription: str, drainer: Drainer, *, budget_s: float,
-          max_events: int | None = None, monotonic: Callable[[], float] = time.monotonic) -> Summary:
-    """Pull and deliver until the subscription is empty, `max_events` were pulled or the budget is spent.
+          max_events: int | None = None, monotonic: Callable[[], float] = time.monotonic,
+          stopping: Callable[[], bool] = lambda: False) -> Summary:
+    """Pull and deliver until the subscription is empty, `max_events` were pulled, the budget is spent
+    or `stopping()` says so (an operator's Ctrl-C: the round under way is finished and logged first).
 
     Each round fills up to 1000 messages, so batches are as full as the backlog allows. The budget
     bounds the pulls and the calls; what a round could not send is nacked for the next run.
@@ -171,7 +173,7 @@ def drain(client: PullClient, subscription: str, drainer: Drainer, *, budget_s: 
     started = monotonic()
     end = started + budget_s
     total = Summary()
-    while monotonic() < end:
+    while monotonic() < end and not stopping():
         want = EVENTS_PER_CALL if max_events is None else min(EVENTS_PER_CALL, max_events - total.pulled)
         if want <= 0:
             break

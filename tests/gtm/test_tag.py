@@ -16,11 +16,15 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-import requests
 
 from function.sandbox.server import Sandbox
 from tests.gtm.conftest import TagRun, run_tag
-from tests.processes import CALLER_KEY, FunctionServer
+from tests.processes import (
+    CALLER_KEY,
+    FunctionServer,
+    faults,
+    recorded,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -105,13 +109,6 @@ def tag(tmp_path: Path, gateway: FunctionServer, event: dict[str, Any] | None = 
                    allow_urls=loopback(gateway.url))
 
 
-def recorded(sandbox: Sandbox) -> list[dict[str, Any]]:
-    return requests.get(f"{sandbox.url.removesuffix('/v5')}/_sandbox/events", timeout=5).json()["events"]
-
-
-def faults(sandbox: Sandbox, config: dict[str, Any]) -> None:
-    answer = requests.post(f"{sandbox.url.removesuffix('/v5')}/_sandbox/faults", json=config, timeout=5)
-    answer.raise_for_status()
 
 
 def params(url: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from google.api_core.exceptions import DeadlineExceeded
 
 from function.delivery.drain import subscriber_client
 from function.delivery.queue import google_client
-from tests.integration.conftest import free_port
+from tests.processes import free_port
 
 PROJECT = "gateway-test"
 # The shortest ack deadline Pub/Sub allows: a killed consumer's messages come back after it.

@@ -21,6 +21,7 @@ from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,
+    control,
     sqlite_rows,
     start_function,
     stop_process,
@@ -34,9 +35,6 @@ DEADLINE_S = Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT}).await_de
 # Stape's tag gives up after 3 s by default.
 STAPE_TIMEOUT_S = 3.0
 
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
 
 
 def sandbox_copies(sandbox: Sandbox, event_id: str) -> int:

@@ -22,15 +22,6 @@ import requests
 from function.delivery.deliverer import Outgoing
 from function.delivery.queue import encode
 from function.sandbox.server import Sandbox
-from tests.integration.conftest import (
-    AD_ACCOUNT,
-    ROOT,
-    SANDBOX_TOKEN,
-    FunctionServer,
-    free_port,
-    start_function,
-    stop_process,
-)
 from tests.integration.pubsub_emulator import (
     ACK_DEADLINE_S,
     Queue,
@@ -40,13 +31,23 @@ from tests.integration.pubsub_emulator import (
     refuse_until_dead_lettered,
     sqlite_rows,
 )
+from tests.processes import (
+    AD_ACCOUNT,
+    ROOT,
+    SANDBOX_TOKEN,
+    FunctionServer,
+    control,
+    faults,
+    free_port,
+    recorded_ids,
+    start_function,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 __all__ = ["pubsub_emulator"]  # the session fixture, used by name
 
-
-def control(sandbox: Sandbox, path: str) -> str:
-    return f"{sandbox.url.removesuffix('/v5')}/_sandbox/{path}"
 
 
 def event(event_id: str) -> dict[str, object]:
@@ -55,28 +56,12 @@ def event(event_id: str) -> dict[str, object]:
             "user_data": {"email": "a@example.com"}}
 
 
-def recorded_ids(sandbox: Sandbox) -> list[str]:
-    records = requests.get(control(sandbox, "events"), timeout=5).json()["events"]
-    return [r["event"]["event_id"] for r in records]
-
 
 def stats(sandbox: Sandbox) -> dict[str, object]:
     answer: dict[str, object] = requests.get(control(sandbox, "stats"), timeout=5).json()
     return answer
 
 
-def faults(sandbox: Sandbox, config: dict[str, object] | None) -> None:
-    if config is None:
-        requests.delete(control(sandbox, "faults"), timeout=5)
-    else:
-        requests.post(control(sandbox, "faults"), json=config, timeout=5).raise_for_status()
-
-
-def wait_until(condition: object, timeout_s: float) -> None:
-    """Bounded wait for an outcome, never a timing assertion."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not condition():  # type: ignore[operator]
-        time.sleep(0.2)
 
 
 @pytest.fixture
