@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import function
 from function.logs.query import LogQuery, delivered_sql, recent_sql, replayable_sql
 from function.logs.schema import COLUMNS, JSON_COLUMNS, SCHEMA, TYPES, to_wire
 from function.logs.store import PendingRow, RowFailure, StoreUnavailable
+
+if TYPE_CHECKING:
+    import sqlite3
 
 TABLE = "events"
 # BigQuery column type → SQLite column type; JSON as text, TIMESTAMP as sortable ISO text.
@@ -55,6 +57,10 @@ class SqliteStore:
         self._pid = 0
 
     def insert(self, rows: Sequence[PendingRow]) -> list[RowFailure]:
+        # sqlite3 is imported where it is used: the log writer's thread loads it after the first answer,
+        # and an instance that logs to BigQuery never does.
+        import sqlite3
+
         placeholders = ", ".join("?" for _ in COLUMNS)
         values = [_to_sqlite(pending.row) for pending in rows]
         with self._lock:
@@ -78,6 +84,7 @@ class SqliteStore:
         return self._select(delivered_sql(TABLE, ":", "json_extract(request_body, '$.event_time')"), query)
 
     def _select(self, sql: str, query: LogQuery) -> list[dict[str, Any]]:
+        import sqlite3
         params = {"since": query.since_text, "event_id": query.event_id, "outcome": query.outcome,
                   "event_name": query.event_name, "limit": query.limit, "ad_account_id": query.ad_account_id}
         with self._lock:
@@ -92,6 +99,8 @@ class SqliteStore:
     def _connect(self) -> sqlite3.Connection:
         """The connection of this process (lock held); a forked child opens its own."""
         if self._connection is None or self._pid != os.getpid():
+            import sqlite3
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
                                          isolation_level=None)
