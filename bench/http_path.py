@@ -8,6 +8,9 @@
 3. Optimistic delivery: events/s accepted (202) and Pinterest calls per 1,000 events, against
    awaited delivery's one call per event measured in the same run.
 5. Memory: peak RSS (VmHWM) of the gunicorn worker under the HTTP-path load.
+2b. The log store a deployment uses: the same awaited load with the rows streamed to BigQuery
+   (`insert_rows_json`, google-cloud-bigquery as deployed) at the local BigQuery emulator the log
+   tests start (bqemulator, .venv-bq), against the bare function of the same repetition.
 
 Each repetition starts fresh servers (functions-framework's gunicorn: one worker, gthread with
 THREADS threads), warms them up, then sends a fixed number of requests to each in turn.
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from bench import datapath, workload
@@ -32,6 +37,7 @@ from bench.common import (
     start_server,
     workdir,
 )
+from tests.processes import free_port, stop_process, wait_for_port
 
 AUTH = {"Authorization": f"Bearer {CALLER_KEY}"}
 WARMUP = 150
@@ -147,3 +153,95 @@ def _wait_delivered(sandbox: SandboxProcess, events: int, timeout_s: float = 60.
             break
         time.sleep(0.1)
     return processed
+
+
+BQ_EMULATOR = ROOT / ".venv-bq" / "bin" / "bqemulator"
+BQ_PROJECT, BQ_DATASET = "bench-project", "logs"
+
+
+@dataclass
+class BigQueryEmulator:
+    """bqemulator on loopback (as tests/logs/conftest.py starts it) and a client to make and read tables."""
+
+    process: subprocess.Popen[bytes]
+    endpoint: str
+    client: object
+
+    def new_table(self) -> str:
+        """A fresh log table from function/logs/schema.json."""
+        from google.cloud import bigquery
+
+        from function.logs.schema import SCHEMA
+
+        table = bigquery.Table(f"{BQ_PROJECT}.{BQ_DATASET}.events_{uuid.uuid4().hex[:12]}",
+                               schema=[bigquery.SchemaField.from_api_repr(column) for column in SCHEMA])
+        table.time_partitioning = bigquery.TimePartitioning(field="timestamp")
+        created = self.client.create_table(table)  # type: ignore[attr-defined]
+        return str(created.full_table_id).replace(":", ".")
+
+    def count(self, table: str) -> int:
+        rows = self.client.query(f"SELECT COUNT(*) AS n FROM `{table}`").result()  # type: ignore[attr-defined]  # noqa: S608
+        return int(next(iter(rows))["n"])
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def start_bigquery_emulator(log_path: object) -> BigQueryEmulator | None:
+    """None when .venv-bq is not installed (`make test` sets it up)."""
+    if not BQ_EMULATOR.exists():
+        return None
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    rest, grpc = free_port(), free_port()
+    with open(str(log_path), "ab") as log:
+        process = subprocess.Popen([str(BQ_EMULATOR), "start", "--rest-port", str(rest), "--grpc-port",
+                                    str(grpc), "--project", BQ_PROJECT, "--log-level", "warning"],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    wait_for_port(rest, process, timeout_s=60)
+    endpoint = f"http://127.0.0.1:{rest}"
+    client = bigquery.Client(project=BQ_PROJECT, credentials=AnonymousCredentials(),
+                             client_options=ClientOptions(api_endpoint=endpoint))
+    client.create_dataset(BQ_DATASET, exists_ok=True)
+    return BigQueryEmulator(process, endpoint, client)
+
+
+@dataclass
+class BigQueryRun:
+    bare: LoadResult
+    forward: LoadResult
+    ours: LoadResult
+    rows: int
+
+
+def bigquery_run(sandbox: SandboxProcess, emulator: BigQueryEmulator, rep: int, requests: int,
+                 concurrency: int) -> BigQueryRun:
+    """Fresh bare and awaited servers, ours logging to a fresh emulator table; every row checked to arrive."""
+    where = workdir(f"http-bq-{rep}-")
+    table = emulator.new_table()
+    env = gateway_env(sandbox, where, LOG_BIGQUERY_TABLE=table, BIGQUERY_API_ENDPOINT=emulator.endpoint)
+    bare = start_server("bare", ROOT / "bench" / "bare_function.py", {}, where / "bare.log")
+    forward = start_server("bare_forward", ROOT / "bench" / "bare_forward.py", env, where / "forward.log")
+    ours = start_server("pinterest_capi", ROOT / "main.py", env, where / "ours.log")
+    try:
+        warm = workload.bodies(WARMUP, start=40_000_000)
+        load(bare.port, warm, concurrency=concurrency)
+        load(forward.port, _built(warm), concurrency=concurrency)
+        load(ours.port, warm, concurrency=concurrency, headers=AUTH)
+        bodies = workload.bodies(requests, start=50_000_000 + rep * requests)
+        bare_result = load(bare.port, bodies, concurrency=concurrency)
+        forward_result = load(forward.port, _built(bodies), concurrency=concurrency)
+        ours_result = load(ours.port, bodies, concurrency=concurrency, headers=AUTH, keep_bodies=True)
+        _check_sent(ours_result, requests)
+        assert bare_result.statuses == {200: requests}, bare_result.statuses
+        ours.stop()  # SIGTERM: the writer flushes what is left, as on the platform
+        rows = emulator.count(table)
+        assert rows >= WARMUP + requests, f"{rows} log rows in BigQuery for {WARMUP + requests} events"
+        return BigQueryRun(bare_result, forward_result, ours_result, rows)
+    finally:
+        bare.stop()
+        forward.stop()
+        ours.stop()
+        shutil.rmtree(where, ignore_errors=True)

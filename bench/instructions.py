@@ -15,8 +15,9 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-from bench import coldstart, workload
+from bench import coldstart, deployed, workload
 from bench.common import CALLER_KEY, ROOT, gateway_env, start_sandbox_process, workdir
 
 EVENTS = 300
@@ -45,9 +46,9 @@ for _ in range(passes):
 """
 
 
-def _instructions(args: list[str], env: dict[str, str] | None = None) -> int:
+def _instructions(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+                         cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
     found = _COLLECTED.search(out.stderr)
     if out.returncode != 0 or not found:
         raise RuntimeError(f"callgrind run failed: {out.stderr[-2000:]}")
@@ -78,6 +79,25 @@ def cold_start() -> tuple[int, int]:
     return ours, bare
 
 
+def deployed_cold_start() -> tuple[int, int]:
+    """Instructions of a fresh process as deployed (bench/deployed.py: byte-compiled as the buildpack does):
+    functions-framework builds the app and serves the first request; ours against the bare function."""
+    sandbox = start_sandbox_process()
+    where = workdir("instructions-")
+    built = deployed.build()
+    try:
+        env = {**os.environ, **gateway_env(sandbox, where)}
+        body = json.dumps(workload.event(1))
+        counts = []
+        for side in ("ours", "bare"):
+            args, cwd = deployed.probe_args(built, side, body)
+            counts.append(_instructions(args, env, cwd))
+    finally:
+        sandbox.stop()
+        shutil.rmtree(where, ignore_errors=True)
+    return counts[0], counts[1]
+
+
 def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -92,6 +112,9 @@ def main() -> int:
     ours, bare = cold_start()
     print(f"| 4. Cold start, instructions, import + first request | {ours:,} | bare flask: {bare:,} | "
           f"{ours / bare:.2f}× more |")
+    ours, bare = deployed_cold_start()
+    print(f"| 4. Cold start as deployed (compiled), instructions, app built + first answer | {ours:,} | "
+          f"bare functions-framework function: {bare:,} | {ours / bare:.2f}× more |")
     return 0
 
 
