@@ -55,7 +55,7 @@ class BigQueryStore:
         A row too large alone is refused for good (the writer sends it to the console); a part that
         fails for a passing reason is retryable, and when no part is stored the store is unavailable.
         """
-        wire = [to_wire(pending.row) for pending in rows]
+        wire = [pending.wire or to_wire(pending.row) for pending in rows]
         failures: list[RowFailure] = []
         stored = False
         sizes = [_wire_bytes(row, pending.row_id) for row, pending in zip(wire, rows, strict=True)]

@@ -20,6 +20,7 @@ COLUMNS: tuple[str, ...] = tuple(column["name"] for column in SCHEMA)
 TYPES: dict[str, str] = {column["name"]: column["type"] for column in SCHEMA}
 REQUIRED: frozenset[str] = frozenset(c["name"] for c in SCHEMA if c.get("mode") == "REQUIRED")
 JSON_COLUMNS: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind == "JSON")
+_JSON_COLUMN_SET = frozenset(JSON_COLUMNS)
 
 # How rows spell a TIMESTAMP: UTC, microseconds, "Z" (sorts as text in SQLite, parses in BigQuery).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -34,12 +35,22 @@ def _is_float(value: Any) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
-def _is_json(value: Any) -> bool:
+# How a JSON column travels, built once: json.dumps(value, separators=...) builds an encoder per call.
+# allow_nan=False because BigQuery takes no NaN or Infinity; for any other value the text is the same.
+_JSON_TEXT = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_WIRE_TEXT = json.JSONEncoder(separators=(",", ":")).encode  # to_wire takes rows nobody checked
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON column's wire text; None when the value is no JSON that BigQuery takes."""
     try:
-        json.dumps(value, allow_nan=False)
+        return _JSON_TEXT(value)
     except (TypeError, ValueError):
-        return False
-    return True
+        return None
+
+
+def _is_json(value: Any) -> bool:
+    return _json_text(value) is not None
 
 
 # BigQuery column type → the check a row value of that type must pass.
@@ -55,20 +66,28 @@ _TYPE_CHECKS = {
 
 def problems(row: Mapping[str, Any]) -> list[str]:
     """What makes `row` unfit for the table: unknown columns, missing REQUIRED ones, wrong types."""
+    return checked(row)[0]
+
+
+def checked(row: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """`problems(row)` and `to_wire(row)` at once: each JSON column is dumped once, for both."""
+    texts = {name: _json_text(value) for name, value in row.items()
+             if value is not None and name in _JSON_COLUMN_SET}
     found = [f"{name}: not a column of the log table" for name in row if name not in TYPES]
     for name, kind in TYPES.items():
         value = row.get(name)
         if value is None:
             if name in REQUIRED:
                 found.append(f"{name}: required")
-        elif not _TYPE_CHECKS[kind](value):
+        elif not (texts[name] is not None if kind == "JSON" else _TYPE_CHECKS[kind](value)):
             found.append(f"{name}: not a valid {kind}")
-    return found
+    wire = {name: texts.get(name, value) for name, value in row.items() if value is not None}
+    return found, wire
 
 
 def to_wire(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as insertAll (like the client's own insert_rows) and SQLite take it: JSON columns as text."""
     return {
-        name: json.dumps(value, separators=(",", ":")) if name in JSON_COLUMNS else value
+        name: _WIRE_TEXT(value) if name in _JSON_COLUMN_SET else value
         for name, value in row.items() if value is not None
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,7 @@ class SqliteStore:
         import sqlite3
 
         placeholders = ", ".join("?" for _ in COLUMNS)
-        values = [_to_sqlite(pending.row) for pending in rows]
+        values = [_to_sqlite(pending) for pending in rows]
         with self._lock:
             try:
                 connection = self._connect()
@@ -114,9 +114,9 @@ class SqliteStore:
         return self._connection
 
 
-def _to_sqlite(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The row's values in column order, `to_wire` (its JSON the costly part) run once per row."""
-    wire = to_wire(row)
+def _to_sqlite(pending: PendingRow) -> tuple[Any, ...]:
+    """The row's values in column order, `to_wire` (its JSON the costly part) run once per row at most."""
+    wire = pending.wire or to_wire(pending.row)
     return tuple(wire.get(name) for name in COLUMNS)
 
 

@@ -15,10 +15,14 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class PendingRow:
-    """A checked row on its way to the store, with the id that makes a re-sent insert harmless."""
+    """A checked row on its way to the store, with the id that makes a re-sent insert harmless.
+
+    `wire` is the row as the stores send it (schema.to_wire), when the check already made it.
+    """
 
     row_id: str
     row: dict[str, Any]
+    wire: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

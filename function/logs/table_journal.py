@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts, build_row, row_id
-from function.logs.schema import problems
+from function.logs.schema import checked
 from function.logs.store import PendingRow
 from function.logs.writer import LogWriter
 
@@ -32,12 +32,12 @@ class TableJournal:
             pending = []
             for position, record in enumerate(records):
                 row = build_row(record, self._facts, now)
-                found = problems(row)
+                found, wire = checked(row)  # the JSON columns dumped once, for the check and the store
                 if found:
                     self._log.write("ERROR", "log row not stored", record.trace_id,
                                     reason="row does not fit the log table: " + "; ".join(found), log_row=row)
                 else:
-                    pending.append(PendingRow(row_id(row, position), row))
+                    pending.append(PendingRow(row_id(row, position), row, wire))
             self.writer.submit(pending)
         except Exception as exc:  # the event path must never fail because of its log
             self._log.write("ERROR", "log rows not built", error=type(exc).__name__)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from function.app import open_store, table_journal
+from function.logs import sqlite
 from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord
+from function.logs.query import LogQuery
 from function.logs.rows import InstanceFacts
+from function.logs.schema import to_wire
 from function.logs.sqlite import CHECKOUT, SqliteStore
 from function.logs.store import PendingRow
 from function.logs.table_journal import TableJournal
@@ -77,3 +84,21 @@ def test_with_the_store_switched_off_records_are_simply_not_kept() -> None:
     off.record([EventRecord(outcome="skipped")])
     off.close()
     assert off.writer is None
+
+
+def test_a_row_is_serialised_once_for_its_check_and_its_store(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # the check dumps the JSON columns; the store sends that text rather than dumping them again
+    calls: list[Any] = []
+    monkeypatch.setattr(sqlite, "to_wire", lambda row: calls.append(row) or to_wire(row))
+    writer = ListWriter()
+    payload = {"event_id": "A", "custom_data": {"value": 1.5}}
+    journal(writer, io.StringIO()).record([EventRecord(outcome="delivered", event_id="A", attempt=1,
+                                                       payload=payload)])
+    [pending] = writer.rows
+    assert pending.wire == to_wire(pending.row)
+    store = SqliteStore(str(tmp_path / "log.sqlite3"))
+    store.insert(writer.rows)
+    assert calls == []
+    [stored] = store.recent(LogQuery(NOW - timedelta(minutes=1)))
+    assert stored["request_body"] == pending.row["request_body"]
