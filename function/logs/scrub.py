@@ -23,6 +23,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Seven or more digits, alone or split by phone punctuation: phone numbers, card and account numbers.
     (re.compile(r"(?<!\w)\+?\(?(?:\d[\s().-]{0,2}){6,}\d(?!\w)"), "[digits]"),
 )
+# The rules split once, not on every call: the credential rules, then the digit runs.
+_CREDENTIAL_RULES = _RULES[:-1]
+_DIGIT_RUNS, _DIGITS_REPLACEMENT = _RULES[-1]
 # E-mail addresses, as [\w.+-]+@[\w-]+(?:\.[\w-]+)+ would find them (applied after the credentials,
 # before the digits): the domain first, then the name read backwards, so time stays linear.
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
@@ -40,13 +43,12 @@ _CREDENTIAL_SUBSTRING = re.compile("|".join(_CREDENTIAL_WORDS))
 
 def scrub(text: str, *, digits: bool = True) -> str:
     """`text` with every match of the rules above replaced; digits=False keeps digit runs (order ids)."""
-    *credentials, (digit_runs, digits_replacement) = _RULES
     if _may_hold_credential(text):
-        for pattern, replacement in credentials:
+        for pattern, replacement in _CREDENTIAL_RULES:
             text = pattern.sub(replacement, text)
     if "@" in text:
         text = _scrub_emails(text)
-    return digit_runs.sub(digits_replacement, text) if digits else text
+    return _DIGIT_RUNS.sub(_DIGITS_REPLACEMENT, text) if digits else text
 
 
 def _may_hold_credential(text: str) -> bool:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from function.logs import payload
 from function.logs.journal import EventRecord
 from function.logs.payload import NOT_AN_ADDRESS, NOT_HASHED, WITHHELD, loggable
 
@@ -94,3 +95,14 @@ def test_a_record_holds_the_kept_form_whatever_made_it() -> None:
     for raw in ("jane", "4155550142", "555-0142", "203.0.113.77", "SM-S918B", "elm street"):
         assert raw not in text, raw
     assert record.payload["user_data"]["em"] == [DIGEST]
+
+
+@pytest.mark.parametrize("text", [
+    "203.0.113.77", " 198.51.100.9\n", "0.0.0.0", "255.255.255.255", "10.0.0.1",  # noqa: S104 - data
+    "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4/16", "1.2.3.4/32", "::ffff:192.0.2.1",
+    "2001:db8::1", "", "not an address", "+1.2.3.4",
+])
+def test_a_client_address_is_reduced_alike_whichever_way_it_is_read(text: str) -> None:
+    # plain IPv4 addresses take a shortcut; it must give what the general rule gives
+    logged = loggable({"user_data": {"client_ip_address": text}})["user_data"]["client_ip_address"]
+    assert logged == payload._any_network(text)
