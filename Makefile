@@ -56,7 +56,8 @@ dev: $(STAMP)
 
 # make bench: the benchmarks (bench/run.py) in their own venv .venv-bench: the runtime requirements,
 # a profiler, and Pinterest's SDK as the baseline (--no-deps: see bench/requirements-sdk.txt).
-# make bench-instructions: benchmarks 1 and 4 counted in CPU instructions with valgrind (noise-free).
+# make bench-instructions: benchmarks 1, 3 and 4 (also as deployed) counted in CPU instructions with
+# valgrind (noise-free).
 # make fuzz: the long fuzz profile (over 100,000 inputs; `make test` runs the fast one).
 # make soak: 10,000 events through the real server with 20% injected faults and a SIGTERM midway,
 # then SIGTERM with Pinterest slow, the queue full and awaited requests in flight; then pubsub delivery

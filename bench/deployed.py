@@ -9,7 +9,8 @@ cmd/python/functions_framework/lib/lib.go), and what `build()` does here, in .lo
 Both sides of every ratio run from the same compiled environment: ours is main.py with function/,
 the baseline bench/bare_function.py (parse the JSON, return it) as its own source directory.
 This machine sets PYTHONDONTWRITEBYTECODE, which stops writing pycs, not reading them; the probe
-below proves that no .py file was compiled during a run.
+below proves that no .py file was compiled during a run. The first run installs the environment
+with pip from the configured index, as `make bench` installs .venv-bench.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ payloads, every request answered as expected, every optimistic event delivered),
 
 Environment knobs (defaults in brackets): BENCH_REPS [3] repetitions of the HTTP benchmarks,
 BENCH_REQUESTS [1500] requests per server per repetition, BENCH_OPTIMISTIC_EVENTS [3000],
-BENCH_CONCURRENCY [THREADS] client connections, BENCH_PROFILE_S [3] seconds of profiling.
+BENCH_CONCURRENCY [THREADS] client connections, BENCH_PROFILE_S [3] seconds of profiling,
+BENCH_COLD_REPS [5] fresh processes per side of the deployed cold start.
 """
 
 from __future__ import annotations
