@@ -113,29 +113,28 @@ def _ga4_name(event: dict[str, Any]) -> str | None:
 
 
 def _event_id(event: dict[str, Any]) -> str | None:
-    """The id a refused event would have been sent with: override, then the row's sources in order.
+    """The id a refused event would have been sent with (see `_first_id`).
 
     One over the length limit is left out (it may be why the event was refused); a generated id
     is never made up for an event that is not sent.
     """
-    for path in (_EVENT_ID.override, *_EVENT_ID.sources):
-        if type(path) is not EventPath:
-            continue
-        try:
-            text = coerce.to_text(path.read(event))
-        except ValueError:
-            return None
-        if text is not None:
-            return text if len(text) <= _EVENT_ID.max_chars else None
-    return None
+    found = _first_id(event)
+    if found is None:
+        return None
+    return found[1] if len(found[1]) <= _EVENT_ID.max_chars else None
 
 
 def _event_id_source(event: dict[str, Any]) -> str:
-    """Which source gave a built event its id: the first that holds a usable text, in the build's order.
+    """Which source gave a built event its id; none usable means the build generated one."""
+    found = _first_id(event)
+    if found is None:
+        return "generated"
+    return "event_id" if found[0] is _EVENT_ID.override else found[0].parts[0]
 
-    The build takes the override, then each source whose value types as text (build._extract); the
-    same order and test here name where the id came from, and no usable one means it was generated.
-    """
+
+def _first_id(event: dict[str, Any]) -> tuple[EventPath, str] | None:
+    """The override, then each source of the event_id row, in the build's order and with its test
+    (build._extract): the first whose value types as text, and that text."""
     for path in (_EVENT_ID.override, *_EVENT_ID.sources):
         if type(path) is not EventPath:
             continue
@@ -144,8 +143,8 @@ def _event_id_source(event: dict[str, Any]) -> str:
         except ValueError:
             continue
         if text is not None:
-            return "event_id" if path is _EVENT_ID.override else path.parts[0]
-    return "generated"
+            return path, text
+    return None
 
 
 def _pinterest_name(opts: request_options.Options, ga4_name: str | None) -> str | None:
