@@ -62,6 +62,49 @@ class ProcessThread:
         return not thread.is_alive()
 
 
+class Workers:
+    """At most `size` tasks at once, each run by a daemon ProcessThread, kept for the next task.
+
+    `run` refuses a task beyond the bound instead of queueing it: the caller decides what happens
+    then (awaited delivery hands its batch to the background). A thread is started on first need
+    in the current process, so a forked worker process starts its own.
+    """
+
+    def __init__(self, name: str, size: int) -> None:
+        self._name = name
+        self._size = size
+        self._ready = threading.Condition()
+        self._tasks: deque[Callable[[], None]] = deque()
+        self._threads: list[ProcessThread] = []
+        self._busy = 0  # tasks accepted and not yet finished, guarded by _ready
+
+    def run(self, task: Callable[[], None]) -> bool:
+        """Start `task` in a thread of the pool; False, and nothing started, when `size` tasks run."""
+        with self._ready:
+            if self._busy >= self._size:
+                return False
+            self._busy += 1
+            self._tasks.append(task)
+            self._threads = [thread for thread in self._threads if thread.alive]
+            if len(self._threads) < self._busy:  # every accepted task has a thread free for it
+                thread = ProcessThread(f"{self._name}-{len(self._threads)}", self._serve)
+                thread.ensure_started()
+                self._threads.append(thread)
+            self._ready.notify()
+        return True
+
+    def _serve(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: bool(self._tasks))
+                task = self._tasks.popleft()
+            try:
+                task()  # a task keeps its own outcome; one that raises ends its thread (run starts another)
+            finally:
+                with self._ready:
+                    self._busy -= 1
+
+
 @dataclass
 class Pending(Generic[T]):
     """Items waiting to be taken in batches, and when the oldest of the current batch arrived."""

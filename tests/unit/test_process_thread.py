@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from function import process_thread
-from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
+from function.process_thread import Pending, ProcessThread, Workers, seconds_to_due, take_due
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,32 @@ def test_join_reports_a_thread_that_is_still_running() -> None:
     assert not thread.join(0.05)
     release.set()
     assert thread.join(5)
+
+
+def test_workers_refuse_beyond_their_bound_and_reuse_their_threads() -> None:
+    release, done = threading.Event(), threading.Semaphore(0)
+    names: list[str] = []
+
+    def task() -> None:
+        names.append(threading.current_thread().name)
+        release.wait(5)
+        done.release()
+
+    workers = Workers("test-calls", 2)
+    assert workers.run(task)
+    assert workers.run(task)
+    assert not workers.run(task)  # the bound: refused, nothing started
+    release.set()
+    assert done.acquire(timeout=5)
+    assert done.acquire(timeout=5)
+    for _ in range(50):  # a finished task frees its slot moments after it returns
+        if workers.run(task):
+            break
+        threading.Event().wait(0.01)
+    else:
+        pytest.fail("the slots were never freed")
+    assert done.acquire(timeout=5)
+    assert sorted(set(names)) == ["test-calls-0", "test-calls-1"]  # no third thread
 
 
 def test_take_due_waits_for_a_full_batch_or_the_oldest_items_age() -> None:
