@@ -47,6 +47,9 @@ _DRAIN_ROWS_S = 10.0
 
 # functions-framework's default request threads per CPU when THREADS is unset.
 _THREADS_PER_CPU = 4
+# Awaited calls under way at once per request thread: the one its request waits for, and one left
+# going on after its caller was answered at the deadline (awaited.py); beyond, batches are handed off.
+_CALLS_PER_THREAD = 2
 # The part of the shutdown budget for deliveries; the rest is for writing their log rows.
 _DELIVERY_SHARE = 0.8
 
@@ -59,19 +62,21 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
     journal = Journals(ConsoleJournal(log), rows)
     threads = settings.threads or (os.cpu_count() or 1) * _THREADS_PER_CPU
     secrets = SecretManager(settings.secret_manager_endpoint or "")  # one client for token and keys
-    # One pooled connection per request thread, plus one per sending lane (one per allowed account).
+    # One pooled connection per awaited call slot, plus one per sending lane (one per allowed account):
+    # Awaited makes no more calls at once than its slots, so continuing calls cannot exhaust the pool.
     lanes = len({settings.ad_account_id, *settings.ad_account_ids})
-    deliverer = build_deliverer(settings, log, journal, secrets, pool_size=threads + lanes)
-    delivery = build_delivery(settings, deliverer, journal)
+    calls = threads * _CALLS_PER_THREAD
+    deliverer = build_deliverer(settings, log, journal, secrets, pool_size=calls + lanes)
+    delivery = build_delivery(settings, deliverer, journal, max_calls=calls)
     stream = streaming_drain(settings, log, journal, secrets) if settings.pubsub_stream else None
     on_shutdown(shutdown_hook(delivery, rows, settings.shutdown_budget_s, stream), settings.shutdown_budget_s)
     return Gateway(settings, delivery, journal, log, caller_check(settings, secrets, log))
 
 
-def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal) -> ByMode:
+def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal, *, max_calls: int) -> ByMode:
     """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery
     (pubsub when PUBSUB_TOPIC is set); awaited events whose retries do not fit in the deadline go on
-    in the optimistic sender."""
+    in the optimistic sender, as do those beyond `max_calls` awaited calls under way."""
     optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)
@@ -80,7 +85,8 @@ def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal) -
         background["pubsub"] = Publisher(
             settings.pubsub_topic, client=lambda: publisher_client(settings.pubsub_emulator_host),
             timeout_s=settings.pubsub_publish_timeout_s)
-    awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over)
+    awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over,
+                      max_calls=max_calls)
     return ByMode(awaited, background)
 
 

@@ -44,9 +44,6 @@ class Outgoing:
     delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
 
 
-# Why a batch was not sent at all (attempt 0): it came after the deadline was used up.
-_NO_TIME_LEFT = "no time left before the deadline"
-
 # Where a batch whose retries no longer fit in its deadline may go: `hand_off(items, not_before)`
 # takes them for background delivery, not before that monotonic time, and answers None, or why not.
 HandOff = Callable[[Sequence[Outgoing], float], str | None]
@@ -119,7 +116,8 @@ class Deliverer:
 
     A 401 gets one token refresh and one re-send inside the same attempt; 400/403/422 and
     per-event failures are final; the retryable statuses in `retry` are sent again. Every
-    delivery ends by its deadline or the instance's `stop_by`, whichever comes first. With
+    delivery's retries end by its deadline or the instance's `stop_by`, whichever comes first, and
+    so do its calls unless `deliver` is told not to cut them (awaited delivery). With
     `retry_later` a retryable last attempt is recorded `retrying`, not `failed`: the caller
     (queued delivery) has it sent again later.
     """
@@ -149,24 +147,29 @@ class Deliverer:
             return self._idle.wait_for(lambda: self._active == 0, timeout=max(until - self._clock(), 0.0))
 
     def deliver(self, batch: Batch, mode: str, deadline: Callable[[], float], *,
-                hand_off: HandOff | None = None) -> Attempt:
+                hand_off: HandOff | None = None, cut: bool = True,
+                settling: Callable[[], None] | None = None) -> Attempt:
         """The final attempt; every attempt is journaled. Raises TokenUnavailable untouched.
 
         With `hand_off`, a batch still worth retrying when the deadline stops it (not when its
         attempts ran out) is handed off rather than failed: its last attempt is journaled as
         retrying, and each event's error says where it went, or why it could not.
+        With `cut` False the deadline still ends the retries, but a call is not cut by it: it ends
+        by `stop_by` or the client's own timeouts (awaited delivery's calls, which go on after the
+        caller was answered). `settling` is called once the calls are over, before the hand-off
+        and the last journal record.
         """
         with self._idle:
             self._active += 1
         try:
-            return self._deliver(batch, mode, lambda: min(deadline(), self._stop_at), hand_off)
+            return self._deliver(batch, mode, lambda: min(deadline(), self._stop_at), hand_off, cut, settling)
         finally:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
 
-    def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float],
-                 hand_off: HandOff | None) -> Attempt:
+    def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float], hand_off: HandOff | None,
+                 cut: bool, settling: Callable[[], None] | None) -> Attempt:
         counter = iter(range(1, self._max_attempts + 1))
 
         def retry_after(state: tenacity.RetryCallState) -> float | None:
@@ -182,17 +185,35 @@ class Deliverer:
             sleep=self._sleep,
             reraise=True,
         )
-        if hand_off is not None and deadline() - self._clock() < retry.MIN_CALL_S:
-            # The request's earlier calls used up the deadline: no call of this batch could end by it.
-            final = Attempt(0, [EventOutcome(False, _NO_TIME_LEFT)] * len(batch.items), retryable=True)
-        else:
-            final = retrying(lambda: self._attempt(batch, next(counter), deadline))
+        ends = deadline if cut else (lambda: self._stop_at)
+        final = retrying(lambda: self._attempt(batch, next(counter), ends))
+        if settling is not None:
+            settling()
         if hand_off is not None and final.retryable and final.number < self._max_attempts:
             final = self._hand_off(batch, final, hand_off)
         # Pub/Sub redelivers what is left retryable (retry_later): not final for the log either.
         self._report(batch, mode, final,
                      final=not (final.handed_off or (self._retry_later and final.retryable)))
         return final
+
+    def pass_on(self, batch: Batch, mode: str, reason: str, hand_off: HandOff | None) -> Attempt:
+        """A batch not called (attempt 0) for `reason`: handed off, or failed saying why not; journaled."""
+        attempt = Attempt(0, [EventOutcome(False, reason)] * len(batch.items), retryable=True)
+        final = attempt if hand_off is None else self._hand_off(batch, attempt, hand_off)
+        self._report(batch, mode, final, final=not final.handed_off)
+        return final
+
+    def still_calling(self, batch: Batch, mode: str, reason: str) -> Attempt:
+        """The batch's call goes on after its caller was answered: journaled retrying (attempt 0,
+        as no call has ended), its outcome to follow when the call ends."""
+        attempt = Attempt(0, [EventOutcome(False, reason)] * len(batch.items), error=reason,
+                          retryable=True, handed_off=True)
+        self._report(batch, mode, attempt, final=False)
+        return attempt
+
+    def drop(self, batch: Batch, mode: str, reason: str) -> None:
+        """Shutdown came first: the batch is journaled dropped, with its payloads."""
+        self._journal.record(dropped_records(batch, mode, reason))
 
     def _hand_off(self, batch: Batch, attempt: Attempt, hand_off: HandOff) -> Attempt:
         """The attempt once its events were offered to background delivery, after Pinterest's Retry-After."""
@@ -218,9 +239,11 @@ class Deliverer:
         retryable = answer.status_code in retry.RETRYABLE_STATUSES
         return Attempt(number, read_answer(answer, count), answer, retryable=retryable)
 
-    def _call(self, batch: Batch, token: str, deadline: Callable[[], float]) -> Answer:
-        """One call that ends by the deadline (after the token read, which may have taken a while)."""
-        within_s = max(deadline() - self._clock(), retry.MIN_CALL_S)
+    def _call(self, batch: Batch, token: str, ends: Callable[[], float]) -> Answer:
+        """One call that ends by `ends` (after the token read, which may have taken a while); with
+        no end set, by the client's own timeouts."""
+        end = ends()
+        within_s = None if math.isinf(end) else max(end - self._clock(), retry.MIN_CALL_S)
         return self._client.send(batch.ad_account_id, batch.events, test=batch.test, token=token,
                                  within_s=within_s)
 
@@ -281,6 +304,20 @@ def _record(batch: Batch, item: Outgoing, outcome: EventOutcome, attempt: Attemp
         tag_name=item.tag_name, warnings=item.warnings,
         debug=item.debug,
     )
+
+
+def dropped_records(batch: Batch, mode: str, reason: str) -> list[EventRecord]:
+    """One `dropped` record per event of a batch that shutdown stopped before its outcome was known."""
+    return [
+        EventRecord(outcome=Outcome.DROPPED, event_id=item.payload.get("event_id"),
+                    event_name=item.payload.get("event_name"), event_id_source=item.event_id_source,
+                    payload=item.payload, reason=reason,
+                    ad_account_id=batch.ad_account_id, test_mode=batch.test, delivery=mode,
+                    batch_id=batch.batch_id, batch_size=len(batch.items), trace_id=item.trace_id,
+                    ga4_event_name=item.ga4_event_name, tag_name=item.tag_name, warnings=item.warnings,
+                    debug=item.debug)
+        for item in batch.items
+    ]
 
 
 def batches(items: Sequence[Outgoing], batch_max: int) -> list[Batch]:

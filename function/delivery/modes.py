@@ -43,10 +43,12 @@ class ByMode:
     def close(self, until: float) -> None:
         """Shutdown, in this order, all by `until`:
 
-        1. awaited calls under way and to come are cut to end by `until`;
+        1. awaited calls to come, and their retries, end by `until` (callers are answered by then);
         2. each background mode stops taking work (requests for it get 503) and delivers what it
            holds, or records it as dropped;
-        3. the awaited sends still under way have journaled their outcome.
+        3. the awaited sends still under way, and the calls that went on after their caller was
+           answered, have journaled their outcome (a retryable one is now failed: the background no
+           longer takes it); a call still in flight at `until` is recorded as dropped.
         """
         self._awaited.stop_by(until)
         for mode in self._background.values():

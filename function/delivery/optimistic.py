@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from function.delivery.base import Sent, Taken
-from function.delivery.deliverer import Batch, Deliverer, Outgoing
+from function.delivery.deliverer import Batch, Deliverer, Outgoing, dropped_records
 from function.errors import ServiceUnavailable
-from function.logs.journal import EventRecord, Journal
+from function.logs.journal import Journal
 from function.outcomes import Outcome
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
@@ -228,13 +228,4 @@ class BackgroundSender:
                     lane.in_flight = None
 
     def _drop(self, batch: Batch, reason: str) -> None:
-        self._journal.record([
-            EventRecord(outcome=Outcome.DROPPED, event_id=item.payload.get("event_id"),
-                        event_name=item.payload.get("event_name"), event_id_source=item.event_id_source,
-                        payload=item.payload, reason=reason,
-                        ad_account_id=batch.ad_account_id, test_mode=batch.test, delivery="optimistic",
-                        batch_id=batch.batch_id, batch_size=len(batch.items), trace_id=item.trace_id,
-                        ga4_event_name=item.ga4_event_name, tag_name=item.tag_name, warnings=item.warnings,
-                        debug=item.debug)
-            for item in batch.items
-        ])
+        self._journal.record(dropped_records(batch, "optimistic", reason))

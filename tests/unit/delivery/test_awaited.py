@@ -1,11 +1,21 @@
-"""Awaited delivery within its deadline: what fits is retried, what does not goes on in the background."""
+"""Awaited delivery within its deadline: what fits is retried, what does not goes on in the background.
+
+The first tests drive the retries on a clock that moves only when a call or a wait moves it: a call
+that returns past the deadline has returned before the caller gave up waiting. The continuation
+tests below use real time: a Pinterest that holds its answer until the test lets it go.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from function.delivery.awaited import Awaited
+import pytest
+
+from function.credentials.tokens import TokenUnavailable
+from function.delivery.awaited import ALL_CALLS_BUSY, STILL_CALLING, STUCK_AT_SHUTDOWN, Awaited
 from function.delivery.deliverer import Deliverer, HandOff, Outgoing
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import Answer, PinterestUnavailable
@@ -16,12 +26,14 @@ from tests.unit.delivery.test_deliverer import ScriptedClient, Tokens, error, ok
 from tests.unit.delivery.test_optimistic import RecordingDeliverer
 
 DEADLINE_S = 2.5
+# The client's own bound on a call no deadline cuts (PINTEREST_TIMEOUT_S's default).
+CLIENT_TIMEOUT_S = 10.0
 ITEMS = [Outgoing({"event_id": f"e-{i}", "event_name": "checkout"}, "549000000001", False) for i in range(2)]
 
 
 class TimedClient(ScriptedClient):
-    """Also remembers how long each call was allowed, takes `latency_s` to answer, and spends all of
-    its time when told to time out."""
+    """Also remembers how long each call was allowed (None: the client's own timeouts), takes
+    `latency_s` to answer, and spends all of its time when told to time out."""
 
     def __init__(self, clock: Clock, *script: Answer | Exception, latency_s: float = 0.0) -> None:
         super().__init__(*script)
@@ -31,10 +43,9 @@ class TimedClient(ScriptedClient):
 
     def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool, token: str,
              within_s: float | None = None) -> Answer:
-        assert within_s is not None
         self.allowed.append(within_s)
         timed_out = isinstance(self.script[0], PinterestUnavailable)
-        self.clock.now += within_s if timed_out else self.latency_s
+        self.clock.now += (within_s or CLIENT_TIMEOUT_S) if timed_out else self.latency_s
         return super().send(ad_account_id, events, test=test, token=token, within_s=within_s)
 
 
@@ -75,20 +86,20 @@ def test_a_retry_after_beyond_the_deadline_hands_the_events_to_the_background_an
     assert [a.number for a in sent.attempts] == [1]
 
 
-def test_a_call_that_outlasts_the_deadline_is_cut_and_its_events_go_on_in_the_background() -> None:
+def test_a_call_is_not_cut_by_the_deadline_and_a_timeout_goes_on_in_the_background() -> None:
     background = Background()
     sent, client, _, clock = send(PinterestUnavailable("timeout", timed_out=True), background=background)
-    assert client.allowed == [DEADLINE_S]
-    assert clock.now == 100 + DEADLINE_S
+    assert client.allowed == [None]  # before: cut to the 2.5 s left, though a cut call may still arrive
+    assert clock.now == 100 + CLIENT_TIMEOUT_S
     assert [(t.outcome, t.error) for t in sent.taken] == [
         (Outcome.QUEUED, "Pinterest unreachable: timeout; retrying in the background")] * 2
 
 
-def test_waits_and_calls_together_never_run_past_the_deadline() -> None:
-    # 2 s of Retry-After leaves 0.5 s for the second call, which is given just that; no third.
+def test_waits_never_run_past_the_deadline() -> None:
+    # 2 s of Retry-After leaves 0.5 s for a second call; then no third.
     sent, client, _, clock = send(error(429, {"retry-after": "2"}), error(429, {"retry-after": "2"}),
                                   background=Background())
-    assert client.allowed == [DEADLINE_S, DEADLINE_S - 2]
+    assert len(client.calls) == 2
     assert clock.sleeps == [2]
     assert {t.outcome for t in sent.taken} == {Outcome.QUEUED}
 
@@ -147,9 +158,159 @@ def test_a_later_call_of_the_request_that_could_not_end_by_the_deadline_is_not_m
     other = Outgoing({"event_id": "o-1", "event_name": "checkout"}, "549000000002", False)
     sent = Awaited(deliverer, DEADLINE_S, hand_off=background.take_over, clock=clock).send([*ITEMS, other])
     assert len(client.calls) == 1  # before: a second call of 0.2 s, past the deadline
-    assert clock.now == 100 + DEADLINE_S
+    assert clock.now == 100 + CLIENT_TIMEOUT_S
     assert [t.outcome for t in sent.taken] == [Outcome.QUEUED] * 3
     assert sent.taken[2].error == "no time left before the deadline; retrying in the background"
     assert [ids for ids, _ in background.taken] == [["e-0", "e-1"], ["o-1"]]
     last = journal.records[-1]  # no call was made: no URL on its row
     assert (last.event_id, last.outcome, last.attempt, last.request_url) == ("o-1", Outcome.RETRYING, 0, None)
+
+
+class HeldClient(ScriptedClient):
+    """A Pinterest that answers only once the test lets it (`release`), in real time."""
+
+    def __init__(self, *script: Answer | Exception) -> None:
+        super().__init__(*script)
+        self.called = threading.Event()
+        self.released = threading.Event()
+        self.allowed: list[float | None] = []
+
+    def send(self, ad_account_id: str, events: Sequence[Mapping[str, Any]], *, test: bool, token: str,
+             within_s: float | None = None) -> Answer:
+        self.allowed.append(within_s)
+        self.called.set()
+        assert self.released.wait(10), "never released"
+        return super().send(ad_account_id, events, test=test, token=token, within_s=within_s)
+
+
+# Real seconds: short, so the tests are quick; the bound on the answer is generous.
+SHORT_DEADLINE_S = 0.3
+
+
+class HeldSetup:
+    """Awaited delivery in real time over a held Pinterest, with a background that records hand-offs."""
+
+    def __init__(self, *script: Answer | Exception, max_calls: int = 4) -> None:
+        self.client = HeldClient(*script)
+        self.journal = ListJournal()
+        self.background = Background()
+        self.deliverer = Deliverer(self.client, Tokens(), self.journal, ConsoleLog("no"), 5)  # type: ignore[arg-type]
+        self.awaited = Awaited(self.deliverer, SHORT_DEADLINE_S, hand_off=self.background.take_over,
+                               max_calls=max_calls)
+
+    def send(self, items: Sequence[Outgoing] = ITEMS) -> tuple[Any, float]:
+        started = time.monotonic()
+        sent = self.awaited.send(items)
+        return sent, time.monotonic() - started
+
+    def rows(self) -> list[tuple[Outcome, int | None, str | None]]:
+        return [(r.outcome, r.attempt, r.reason) for r in self.journal.records if r.event_id == "e-0"]
+
+    def settled(self, count: int) -> None:
+        """Wait until the event has `count` rows (its outcome settled in the background)."""
+        ends = time.monotonic() + 5
+        while len(self.rows()) < count:
+            assert time.monotonic() < ends, self.rows()
+            time.sleep(0.01)
+
+
+def test_a_slow_call_is_answered_queued_at_the_deadline_and_its_answer_journaled_delivered() -> None:
+    setup = HeldSetup(ok(2))
+    sent, took_s = setup.send()
+    assert took_s < SHORT_DEADLINE_S + 1
+    assert [(t.outcome, t.error) for t in sent.taken] == [(Outcome.QUEUED, STILL_CALLING)] * 2
+    assert setup.rows() == [(Outcome.RETRYING, 0, STILL_CALLING)]
+    assert setup.client.allowed == [None]  # not cut: bounded by the client's timeouts only
+    setup.client.released.set()
+    setup.settled(2)
+    assert setup.rows()[1] == (Outcome.DELIVERED, 1, None)
+    assert len(setup.client.calls) == 1  # exactly once: no second send after a successful first
+    assert setup.background.taken == []
+
+
+def test_a_slow_call_that_ends_retryable_is_handed_off_after_its_retry_after() -> None:
+    setup = HeldSetup(error(429, {"retry-after": "4"}))
+    sent, _ = setup.send()
+    assert {t.outcome for t in sent.taken} == {Outcome.QUEUED}
+    setup.client.released.set()
+    released = time.monotonic()
+    setup.settled(2)
+    assert setup.rows()[1] == (
+        Outcome.RETRYING, 1, "Pinterest answered 429: status 429; retrying in the background")
+    [(ids, not_before)] = setup.background.taken
+    assert ids == ["e-0", "e-1"]
+    assert released + 4 <= not_before < released + 5
+    assert len(setup.client.calls) == 1
+
+
+def test_a_slow_call_that_ends_refused_is_journaled_failed_and_not_handed_off() -> None:
+    setup = HeldSetup(error(400))
+    setup.send()
+    setup.client.released.set()
+    setup.settled(2)
+    assert setup.rows()[1] == (Outcome.FAILED, 1, "Pinterest answered 400: status 400")
+    assert setup.background.taken == []
+
+
+def test_beyond_its_call_slots_a_batch_is_handed_off_without_a_call() -> None:
+    setup = HeldSetup(ok(2), max_calls=1)
+    setup.send()  # its call goes on, holding the one slot
+    other = [Outgoing({"event_id": "b-0", "event_name": "checkout"}, "549000000001", False)]
+    sent, took_s = setup.send(other)
+    assert took_s < 0.5  # not waited for: there is no call to wait on
+    assert [(t.outcome, t.error) for t in sent.taken] == [
+        (Outcome.QUEUED, f"{ALL_CALLS_BUSY}; retrying in the background")]
+    assert setup.background.taken[0][0] == ["b-0"]
+    assert setup.client.called.is_set()
+    assert len(setup.client.calls) == 0  # one call made, still held: no second
+    setup.client.released.set()
+    setup.settled(2)
+
+
+def test_shutdown_waits_for_a_continuing_call_and_journals_its_outcome() -> None:
+    setup = HeldSetup(ok(2))
+    setup.send()
+    threading.Timer(0.2, setup.client.released.set).start()
+    setup.awaited.close(time.monotonic() + 5)
+    assert setup.rows()[1:] == [(Outcome.DELIVERED, 1, None)]  # settled before close returned
+
+
+def test_a_call_still_in_flight_when_the_shutdown_budget_ends_is_journaled_dropped() -> None:
+    setup = HeldSetup(ok(2))
+    setup.send()
+    setup.awaited.close(time.monotonic() + 0.2)
+    assert setup.rows()[1:] == [(Outcome.DROPPED, None, STUCK_AT_SHUTDOWN)]
+    setup.client.released.set()  # the late answer is journaled too
+    setup.settled(3)
+    assert setup.rows()[2][0] == Outcome.DELIVERED
+
+
+class NoToken(Tokens):
+    def __init__(self, held: threading.Event | None = None) -> None:
+        super().__init__()
+        self.held = held
+
+    def get(self, ad_account_id: str) -> str:
+        if self.held is not None:
+            assert self.held.wait(10)
+        raise TokenUnavailable("no token")
+
+
+def test_a_missing_token_within_the_deadline_still_answers_the_whole_request_503() -> None:
+    deliverer = Deliverer(HeldClient(), NoToken(), ListJournal(), ConsoleLog("no"), 5)  # type: ignore[arg-type]
+    with pytest.raises(TokenUnavailable):
+        Awaited(deliverer, SHORT_DEADLINE_S).send(ITEMS)
+
+
+def test_a_missing_token_after_the_caller_was_answered_is_journaled_failed() -> None:
+    held, journal = threading.Event(), ListJournal()
+    deliverer = Deliverer(HeldClient(), NoToken(held), journal, ConsoleLog("no"), 5)  # type: ignore[arg-type]
+    sent = Awaited(deliverer, SHORT_DEADLINE_S).send(ITEMS)
+    assert {t.outcome for t in sent.taken} == {Outcome.QUEUED}
+    held.set()
+    ends = time.monotonic() + 5
+    while len(journal.records) < 4:
+        assert time.monotonic() < ends
+        time.sleep(0.01)
+    assert [(r.outcome, r.reason) for r in journal.records[2:]] == [
+        (Outcome.FAILED, "delivery error: TokenUnavailable")] * 2

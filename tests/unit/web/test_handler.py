@@ -52,7 +52,7 @@ def gateway(callers: CallerCheck | None = None, *, closed: bool = False, **env: 
     journal = ListJournal()
     secrets = SecretManager("http://127.0.0.1:9", retry_budget_s=0)
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1)
-    delivery = build_delivery(settings, deliverer, journal)
+    delivery = build_delivery(settings, deliverer, journal, max_calls=1)
     if closed:
         delivery.close(time.monotonic())
     yield Gateway(settings, delivery, journal, log, callers or caller_check(settings, secrets, log))
