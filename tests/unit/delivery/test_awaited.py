@@ -17,6 +17,7 @@ import pytest
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.awaited import ALL_CALLS_BUSY, STILL_CALLING, STUCK_AT_SHUTDOWN, Awaited
 from function.delivery.deliverer import Deliverer, HandOff, Outgoing
+from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog
@@ -314,3 +315,18 @@ def test_a_missing_token_after_the_caller_was_answered_is_journaled_failed() -> 
         time.sleep(0.01)
     assert [(r.outcome, r.reason) for r in journal.records[2:]] == [
         (Outcome.FAILED, "delivery error: TokenUnavailable")] * 2
+
+
+def test_at_shutdown_a_continuing_call_ending_retryable_is_failed_on_record_the_background_closed() -> None:
+    client, journal = HeldClient(error(503)), ListJournal()
+    deliverer = Deliverer(client, Tokens(), journal, ConsoleLog("no"), 5)  # type: ignore[arg-type]
+    sender = BackgroundSender(RecordingDeliverer(), journal, batch_max=10, batch_wait_s=0.0,  # type: ignore[arg-type]
+                              queue_max=10, queue_max_bytes=1 << 20)
+    awaited = Awaited(deliverer, SHORT_DEADLINE_S, hand_off=sender.take_over)
+    assert {t.outcome for t in awaited.send(ITEMS).taken} == {Outcome.QUEUED}
+    threading.Timer(0.3, client.released.set).start()  # answers while the hook waits for it
+    ByMode(awaited, {"optimistic": sender}).close(time.monotonic() + 5)
+    assert [(r.outcome, r.reason) for r in journal.records if r.event_id == "e-0"] == [
+        (Outcome.RETRYING, STILL_CALLING),
+        (Outcome.FAILED, "Pinterest answered 503: status 503; not retried in the background: "
+                         "the instance is shutting down")]
