@@ -1,5 +1,6 @@
 """Cloud Functions entry points: `--target pinterest_capi` (the gateway), `--target pinterest_capi_drain`
-(pubsub delivery's scheduled drain, a private function that Cloud Scheduler calls)."""
+(pubsub delivery's scheduled drain) and `--target pinterest_capi_probe` (the scheduled probe), the last
+two private functions that Cloud Scheduler calls."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from dataclasses import asdict
 import flask
 import functions_framework
 
-from function.app import create_gateway, run_drain
+from function.app import create_gateway, probe_accounts, run_drain, run_probes
 from function.errors import ConfigError
-from function.limits import MAX_BODY_BYTES
+from function.limits import MAX_BODY_BYTES, is_ad_account_id
 from function.web import front_door
 
 try:
@@ -43,3 +44,21 @@ def pinterest_capi_drain(request: flask.Request) -> flask.Response:
     summary = run_drain(_gateway.settings)
     return flask.Response(json.dumps(asdict(summary), separators=(",", ":")), status=200,
                           mimetype="application/json")
+
+
+@functions_framework.http
+def pinterest_capi_probe(request: flask.Request) -> flask.Response:
+    """A test-mode probe of `?ad_account_id=` (one of the configured accounts), or of all of them; reads
+    nothing else of the request: only its invoker (Cloud Scheduler's service account) may call it.
+
+    Answers 200 with each probe's result whether it passed or not: the rows and the probe's console
+    line (the alert's) tell it; a 400 only for an account that is not configured.
+    """
+    configured = probe_accounts(_gateway.settings)
+    asked = request.args.get("ad_account_id", "")
+    if asked and not (is_ad_account_id(asked) and asked in configured):
+        return flask.Response(json.dumps({"error": "ad_account_id is not one of the configured accounts"}),
+                              status=400, mimetype="application/json")
+    results = run_probes(_gateway.settings, (asked,) if asked else configured)
+    return flask.Response(json.dumps([asdict(result) for result in results], separators=(",", ":")),
+                          status=200, mimetype="application/json")

@@ -1,5 +1,6 @@
-"""`python -m function logs|replay|report|drain`: read the log store the environment (or the last
-`make dev`) configures, re-send failures, report match quality, deliver what pubsub delivery queued."""
+"""`python -m function logs|replay|report|drain|probe`: read the log store the environment (or the last
+`make dev`) configures, re-send failures, report match quality, deliver what pubsub delivery queued,
+probe Pinterest with a test-mode event per ad account."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from function.app import build_deliverer, open_store, run_drain, table_journal
+from function.app import build_deliverer, open_store, probe_accounts, run_drain, run_probes, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
@@ -149,6 +150,19 @@ def _drain(args: argparse.Namespace, settings: Settings, store: LogStore, now: d
     return 0
 
 
+def _probe(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
+    """What the scheduled probe does, on demand: one JSON result per account; 1 when any failed."""
+    configured = probe_accounts(settings)
+    if not settings.ad_account_id:
+        raise ConfigError("PINTEREST_AD_ACCOUNT_ID is required to probe")
+    if args.ad_account is not None and args.ad_account not in configured:
+        raise ValueError(f"--ad-account {args.ad_account!r} is not one of the configured ad accounts")
+    results = run_probes(settings, (args.ad_account,) if args.ad_account else configured)
+    for result in results:
+        print(json.dumps(asdict(result), separators=(",", ":")))
+    return 0 if all(result.passed for result in results) else _FAILED
+
+
 def dev_settings(environ: Mapping[str, str], path: Path = DEV_SETTINGS) -> Mapping[str, str]:
     """The settings of the last `make dev` when the environment sets none of the function's own.
 
@@ -195,6 +209,10 @@ def parser() -> argparse.ArgumentParser:
                        "PUBSUB_DRAIN_BUDGET_S is spent (default: run until interrupted)")
     drain.add_argument("--max-events", type=int, help="stop after pulling this many events")
     drain.set_defaults(run=_drain)
+    probe = commands.add_parser("probe", help="send a test-mode event (never recorded by Pinterest) per ad "
+                                "account with the deployed token; its rows have outcome probe")
+    probe.add_argument("--ad-account", help="one configured ad account id (default: all of them)")
+    probe.set_defaults(run=_probe)
     return main
 
 

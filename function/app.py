@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 
 from function.credentials.cache import SecretCache
@@ -27,6 +28,7 @@ from function.delivery.drain import Drainer, Stream, Summary, drain, subscriber_
 from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
+from function.delivery.probe import ProbeJournal, ProbeResult, run_probe
 from function.delivery.queue import Publisher, publisher_client
 from function.errors import ConfigError
 from function.logs.bigquery import BigQueryStore
@@ -37,13 +39,15 @@ from function.logs.sqlite import SqliteStore
 from function.logs.store import LogStore
 from function.logs.table_journal import TableJournal
 from function.logs.writer import LogWriter
+from function.pipeline import options as request_options
+from function.pipeline.build import Context
 from function.pipeline.options import AccountAllowlist
 from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
 
-# Seconds a drain run may take, after its budget, to write its log rows.
-_DRAIN_ROWS_S = 10.0
+# Seconds a drain or probe run may take, after its calls, to write its log rows.
+_RUN_ROWS_S = 10.0
 
 # functions-framework's default request threads per CPU when THREADS is unset.
 _THREADS_PER_CPU = 4
@@ -150,7 +154,35 @@ def run_drain(settings: Settings, *, subscription: str | None = None, budget_s: 
         return drain(client, name, drainer, budget_s=budget, max_events=max_events, stopping=stopping)
     finally:
         client.close()
-        rows.close(time.monotonic() + _DRAIN_ROWS_S)
+        rows.close(time.monotonic() + _RUN_ROWS_S)
+
+
+def probe_accounts(settings: Settings) -> tuple[str, ...]:
+    """The ad accounts a probe may test: the deployment's own, then PINTEREST_AD_ACCOUNT_IDS, each once."""
+    return tuple(dict.fromkeys((settings.ad_account_id, *settings.ad_account_ids)))
+
+
+def run_probes(settings: Settings, accounts: tuple[str, ...]) -> list[ProbeResult]:
+    """The scheduled probe and `python -m function probe`: one test-mode event per account, within the
+    awaited deadline each, its rows written before it returns."""
+    log = ConsoleLog(settings.log_console, settings.project)
+    rows = table_journal(settings, log)
+    journal = Journals(ConsoleJournal(log), rows)
+    secrets = SecretManager(settings.secret_manager_endpoint or "")
+    deliverer = build_deliverer(settings, log, ProbeJournal(journal), secrets, pool_size=1)
+
+    def context(options: request_options.Options) -> Context:
+        # No consent applies: the probe's event is about no person.
+        return Context(options=options, now=int(time.time()), new_event_id=lambda: str(uuid.uuid4()),
+                       partner_name=settings.partner_name,
+                       default_phone_country=settings.default_phone_country)
+
+    try:
+        return [run_probe(account, deliverer, journal, log,
+                          new_event_id=lambda: str(uuid.uuid4()), deadline_s=settings.await_deadline_s,
+                          context=context) for account in accounts]
+    finally:
+        rows.close(time.monotonic() + _RUN_ROWS_S)
 
 
 def open_store(settings: Settings) -> LogStore | None:

@@ -21,14 +21,16 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     DROPPED = "dropped"
     QUEUED = "queued"  # accepted for later delivery: said to the caller, never journaled
+    PROBE = "probe"  # the scheduled test-mode probe (delivery/probe.py): passed or not, never an event's
 
 
 # Outcomes a journal record may carry (queued is only ever an answer; its delivery is journaled).
 JOURNALED: tuple[Outcome, ...] = tuple(outcome for outcome in Outcome if outcome is not Outcome.QUEUED)
 # Outcomes that end an event's story badly: always written, and what `replay` sends again.
 FINAL_FAILURES: frozenset[Outcome] = frozenset({Outcome.FAILED, Outcome.DROPPED})
-# Outcomes whose reason is a failure category, with the scrubbed detail beside it.
-WITH_ERROR_DETAIL: frozenset[Outcome] = FINAL_FAILURES | {Outcome.RETRYING}
+# Outcomes whose reason is a failure category, with the scrubbed detail beside it (a passed probe's
+# reason is `passed`, and it has no detail). Probes are no final failure: never replayed, never counted.
+WITH_ERROR_DETAIL: frozenset[Outcome] = FINAL_FAILURES | {Outcome.RETRYING, Outcome.PROBE}
 # Outcomes the caller's answer counts as taken: all of them taken is a 200 (or 202 when queued).
 TAKEN: frozenset[Outcome] = frozenset({Outcome.DELIVERED, Outcome.QUEUED, Outcome.SKIPPED})
 

@@ -32,7 +32,10 @@ _MESSAGES = {
     Outcome.SKIPPED: "not sent, on purpose",
     Outcome.INVALID: "not sent: it cannot become a valid Pinterest event",
     Outcome.DROPPED: "not sent before the instance shut down",
+    Outcome.PROBE: "scheduled test-mode probe; Pinterest never records it",
 }
+# The reason of a probe that Pinterest took; a failed one has the failure category every failure has.
+PROBE_PASSED = "passed"
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,9 @@ def _type(record: EventRecord) -> str:
 
 def _failure_reason(record: EventRecord) -> str:
     """A short category to group failures by; the full text is in `error`."""
-    if record.outcome == Outcome.DROPPED:
+    if record.outcome == Outcome.PROBE and not record.reason:
+        return PROBE_PASSED
+    if record.outcome == Outcome.DROPPED or (record.outcome == Outcome.PROBE and not record.request_url):
         return "not sent"
     status = record.response_status_code
     if status is None:
