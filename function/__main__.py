@@ -157,7 +157,7 @@ def _probe(args: argparse.Namespace, settings: Settings, store: LogStore, now: d
         raise ConfigError("PINTEREST_AD_ACCOUNT_ID is required to probe")
     if args.ad_account is not None and args.ad_account not in configured:
         raise ValueError(f"--ad-account {args.ad_account!r} is not one of the configured ad accounts")
-    results = run_probes(settings, (args.ad_account,) if args.ad_account else configured)
+    results = run_probes(settings, (args.ad_account,) if args.ad_account else configured, console=sys.stderr)
     for result in results:
         print(json.dumps(asdict(result), separators=(",", ":")))
     return 0 if all(result.passed for result in results) else _FAILED

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from typing import TextIO
 
 from function.credentials.cache import SecretCache
 from function.credentials.callers import (
@@ -162,10 +163,11 @@ def probe_accounts(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys((settings.ad_account_id, *settings.ad_account_ids)))
 
 
-def run_probes(settings: Settings, accounts: tuple[str, ...]) -> list[ProbeResult]:
+def run_probes(settings: Settings, accounts: tuple[str, ...],
+               console: TextIO | None = None) -> list[ProbeResult]:
     """The scheduled probe and `python -m function probe`: one test-mode event per account, within the
-    awaited deadline each, its rows written before it returns."""
-    log = ConsoleLog(settings.log_console, settings.project)
+    awaited deadline each, its rows written before it returns; its lines on `console` (default stdout)."""
+    log = ConsoleLog(settings.log_console, settings.project, stream=console)
     rows = table_journal(settings, log)
     journal = Journals(ConsoleJournal(log), rows)
     secrets = SecretManager(settings.secret_manager_endpoint or "")

@@ -77,7 +77,7 @@ locals {
 }
 
 resource "google_project_service" "main" {
-  for_each = toset(var.enable_apis ? concat(local.apis, local.pubsub_apis) : [])
+  for_each = toset(var.enable_apis ? concat(local.apis, local.pubsub_apis, local.scheduler_apis) : [])
 
   project = var.project_id
   service = each.value

@@ -1,5 +1,5 @@
 # delivery.mode = "pubsub": each accepted event waits in a Pub/Sub topic until a drain delivers it.
-# deploy_as = function: a private drain function that Cloud Scheduler calls every minute.
+# deploy_as = function: a private drain function that Cloud Scheduler calls every minute (scheduled.tf).
 # deploy_as = service: each instance of the service drains by streaming pull (PUBSUB_STREAM).
 
 variable "pubsub" {
@@ -34,16 +34,32 @@ variable "pubsub" {
   }
 }
 
+variable "backlog_alert" {
+  description = "With delivery.mode = \"pubsub\": alert when the oldest event waiting in the subscription NAME-events is older than `minutes` (5 to 10080, the 7 days it is kept), to these notification channels (projects/P/notificationChannels/ID). Ignored in other modes. null: no alert."
+  type = object({
+    # 30 minutes: a drain runs every minute and backs a retryable event off for at most 10.
+    minutes               = optional(number, 30)
+    notification_channels = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.backlog_alert == null ? true : (floor(var.backlog_alert.minutes) == var.backlog_alert.minutes && var.backlog_alert.minutes >= 5 && var.backlog_alert.minutes <= 10080)
+    error_message = "backlog_alert.minutes must be a whole number from 5 to 10080 (7 days)."
+  }
+  validation {
+    condition     = var.backlog_alert == null ? true : length(var.backlog_alert.notification_channels) > 0 && alltrue([for channel in var.backlog_alert.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "backlog_alert.notification_channels: at least one, each projects/PROJECT/notificationChannels/ID."
+  }
+}
+
 locals {
   pubsub       = var.delivery.mode == "pubsub"
   pubsub_count = local.pubsub ? 1 : 0
   # The scheduled drain only where the CPU stops between requests; a service streams instead.
   drain_count  = local.pubsub && var.deploy_as == "function" ? 1 : 0
-  pubsub_apis  = local.pubsub ? ["pubsub.googleapis.com", "cloudscheduler.googleapis.com"] : []
+  pubsub_apis  = local.pubsub ? ["pubsub.googleapis.com"] : []
   pubsub_agent = "serviceAccount:service-${coalesce(var.pubsub.project_number, "0")}@gcp-sa-pubsub.iam.gserviceaccount.com"
-  # Spelt from the account's own fields, as main.tf spells the runtime account's.
-  scheduler_email = one([for account in google_service_account.scheduler : "${account.account_id}@${join(".", reverse(split(":", account.project)))}.iam.gserviceaccount.com"])
-
 }
 
 resource "google_pubsub_topic" "events" {
@@ -158,102 +174,4 @@ resource "google_pubsub_subscription_iam_member" "runtime_subscriber" {
   subscription = google_pubsub_subscription.events[0].name
   role         = "roles/pubsub.subscriber"
   member       = local.runtime_member
-}
-
-# The drain: the same source and settings, entry point main.pinterest_capi_drain, private (no
-# allUsers: only the scheduler's account may invoke it), one instance at a time.
-resource "google_cloudfunctions2_function" "drain" {
-  count = local.drain_count
-
-  project     = var.project_id
-  location    = var.region
-  name        = "${var.name}-drain"
-  description = "Delivers the events queued in ${var.name}-events to Pinterest; called by Cloud Scheduler."
-  labels      = var.labels
-
-  build_config {
-    runtime         = local.python_runtime
-    entry_point     = "pinterest_capi_drain"
-    service_account = var.build_service_account
-
-    source {
-      storage_source {
-        bucket     = google_storage_bucket.source[0].name
-        object     = google_storage_bucket_object.source[0].name
-        generation = google_storage_bucket_object.source[0].generation
-      }
-    }
-  }
-
-  service_config {
-    service_account_email            = local.runtime_email
-    available_cpu                    = var.compute.cpu
-    available_memory                 = var.compute.memory
-    max_instance_request_concurrency = 1
-    min_instance_count               = 0
-    max_instance_count               = 1
-    timeout_seconds                  = 60
-    # Cloud Scheduler of the same project counts as internal traffic.
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    environment_variables          = local.env
-  }
-
-  depends_on = [
-    google_pubsub_subscription_iam_member.runtime_subscriber,
-    google_secret_manager_secret_iam_member.token,
-    google_bigquery_table_iam_member.log_writer,
-    google_project_iam_member.log_writer,
-  ]
-}
-
-resource "google_service_account" "scheduler" {
-  count = local.drain_count
-
-  project      = var.project_id
-  account_id   = "${var.name}-drain"
-  display_name = "Calls the drain of ${var.name}"
-  description  = "Cloud Scheduler's identity for ${var.name}-drain: may invoke that function, nothing else."
-
-  depends_on = [google_project_service.main]
-}
-
-resource "google_cloud_run_v2_service_iam_member" "drain_invoker" {
-  count = local.drain_count
-
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.drain[0].name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${local.scheduler_email}"
-}
-
-resource "google_cloud_scheduler_job" "drain" {
-  count = local.drain_count
-
-  project     = var.project_id
-  region      = var.region
-  name        = "${var.name}-drain"
-  description = "Runs ${var.name}-drain, which delivers what waits in ${var.name}-events."
-  schedule    = var.pubsub.schedule
-  time_zone   = "Etc/UTC"
-  # The function's 60 s timeout, plus the time to start it.
-  attempt_deadline = "90s"
-
-  # A missed run is not retried: the next minute's run finds the same backlog.
-  retry_config {
-    retry_count = 0
-  }
-
-  http_target {
-    http_method = "POST"
-    uri         = google_cloudfunctions2_function.drain[0].service_config[0].uri
-
-    oidc_token {
-      service_account_email = local.scheduler_email
-      audience              = google_cloudfunctions2_function.drain[0].service_config[0].uri
-    }
-  }
-
-  depends_on = [google_cloud_run_v2_service_iam_member.drain_invoker]
 }

@@ -27,10 +27,11 @@ data "archive_file" "source" {
   }
 }
 
-# deploy_as = function only: a service runs the image cloudbuild.yaml builds from the same archive.
+# deploy_as = function, or a probe (scheduled.tf): a service runs the image cloudbuild.yaml builds
+# from the same archive, and its probe runs from this one.
 resource "google_storage_bucket" "source" {
   # checkov:skip=CKV_GCP_62: the bucket holds only the deployed code archive, written by terraform; access logs would need a second bucket and say nothing Cloud Audit Logs do not.
-  count = var.deploy_as == "function" ? 1 : 0
+  count = var.deploy_as == "function" || local.probe ? 1 : 0
 
   project  = var.project_id
   name     = "${var.project_id}-${var.name}-source"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from function.__main__ import main
 from function.delivery.probe import PROBE_FAILED, PROBE_PASSED
 from function.sandbox.server import Sandbox
 from tests.processes import (
@@ -97,3 +98,20 @@ def test_an_account_that_is_not_configured_is_refused_and_not_called(probe_serve
         assert answer.status_code == 400
     assert recorded(clean_sandbox) == []
     assert sqlite_rows(probe_server, _ROWS) == []
+
+
+def test_the_probe_command_probes_each_account_and_exits_1_when_one_fails(
+        clean_sandbox: Sandbox, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_AD_ACCOUNT_IDS": OTHER_ACCOUNT,
+           "PINTEREST_ACCESS_TOKEN": SANDBOX_TOKEN, "PINTEREST_API_URL": clean_sandbox.url,
+           "PINTEREST_MAX_ATTEMPTS": "1", "LOG_SQLITE_PATH": str(tmp_path / "rows.sqlite3")}
+    assert main(["probe"], environ=env) == 0
+    faults(clean_sandbox, {"script": ["401", "401"]})
+    assert main(["probe", "--ad-account", AD_ACCOUNT], environ=env) == 1
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]  # the lines: on stderr
+    assert [(r["ad_account_id"], r["passed"]) for r in results] == [
+        (AD_ACCOUNT, True), (OTHER_ACCOUNT, True), (AD_ACCOUNT, False)]
+    assert main(["probe", "--ad-account", "549000000009"], environ=env) == 2
+    assert main(["logs", "--outcome", "probe", "--json"], environ=env) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(row["reason"] for row in rows) == ["HTTP 401", "passed", "passed"]

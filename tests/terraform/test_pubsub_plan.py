@@ -16,7 +16,7 @@ from tests.terraform.workspace import REQUIRED, Terraform
 
 RUNTIME = "serviceAccount:pinterest-capi@my-proj.iam.gserviceaccount.com"
 AGENT = "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
-SCHEDULER = "serviceAccount:pinterest-capi-drain@my-proj.iam.gserviceaccount.com"
+SCHEDULER = "serviceAccount:pinterest-capi-sched@my-proj.iam.gserviceaccount.com"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,8 @@ def test_pubsub_grants_are_the_runtime_pair_the_agent_pair_and_the_scheduler_inv
     grants = set()
     for rc in pubsub_plan["resource_changes"]:
         pubsub_grant = "pubsub" in rc["type"] and rc["type"].endswith("_iam_member")
-        if pubsub_grant or rc["address"].endswith("drain_invoker[0]"):
+        drain_invoker = rc["address"] == 'google_cloud_run_v2_service_iam_member.scheduled_invoker["drain"]'
+        if pubsub_grant or drain_invoker:
             after = rc["change"]["after"]
             target = after.get("topic") or after.get("subscription") or after.get("name")
             grants.add((rc["type"], after["role"], after["member"], target))
@@ -58,16 +59,24 @@ def test_pubsub_grants_are_the_runtime_pair_the_agent_pair_and_the_scheduler_inv
 
 def test_the_scheduler_signs_its_calls_for_the_drain_url(pubsub_plan: dict) -> None:
     [job] = [r for r in pubsub_plan["configuration"]["root_module"]["resources"]
-             if r["address"] == "google_cloud_scheduler_job.drain"]
+             if r["address"] == "google_cloud_scheduler_job.scheduled"]
     target = job["expressions"]["http_target"][0]
-    drain_url = "google_cloudfunctions2_function.drain[0].service_config[0].uri"
-    assert drain_url in target["uri"]["references"]
-    assert drain_url in target["oidc_token"][0]["audience"]["references"]
+    # The job calls (and signs for) the function it names; the drain's job names the drain, no query.
+    for reference in ("google_cloudfunctions2_function.scheduled", "each.value.function"):
+        assert reference in target["uri"]["references"]
+        assert reference in target["oidc_token"][0]["audience"]["references"]
     assert "local.scheduler_email" in target["oidc_token"][0]["service_account_email"]["references"]
+    planned = _after(pubsub_plan, 'google_cloud_scheduler_job.scheduled["drain"]')
+    assert planned["name"] == "pinterest-capi-drain"
+    assert planned["http_target"][0]["oidc_token"][0]["service_account_email"] == SCHEDULER.split(":")[1]
+    function = _after(pubsub_plan, 'google_cloudfunctions2_function.scheduled["drain"]')
+    assert (function["name"], function["build_config"][0]["entry_point"]) == (
+        "pinterest-capi-drain", "pinterest_capi_drain")
 
 
 def test_gateway_and_drain_read_the_queue_they_were_given(pubsub_plan: dict) -> None:
-    for address in ("google_cloudfunctions2_function.main[0]", "google_cloudfunctions2_function.drain[0]"):
+    for address in ("google_cloudfunctions2_function.main[0]",
+                    'google_cloudfunctions2_function.scheduled["drain"]'):
         env = _after(pubsub_plan, address)["service_config"][0]["environment_variables"]
         # The ids are known after apply only; the function reads them as terraform spells them.
         subscriptions = "projects/my-proj/subscriptions/pinterest-capi-events"

@@ -63,15 +63,15 @@ run "function_shape_drains_from_a_private_scheduled_function" {
   command = plan
 
   assert {
-    condition     = google_cloudfunctions2_function.drain[0].build_config[0].entry_point == "pinterest_capi_drain" && google_cloudfunctions2_function.drain[0].service_config[0].ingress_settings == "ALLOW_INTERNAL_ONLY" && google_cloudfunctions2_function.drain[0].service_config[0].max_instance_count == 1
+    condition     = google_cloudfunctions2_function.scheduled["drain"].build_config[0].entry_point == "pinterest_capi_drain" && google_cloudfunctions2_function.scheduled["drain"].service_config[0].ingress_settings == "ALLOW_INTERNAL_ONLY" && google_cloudfunctions2_function.scheduled["drain"].service_config[0].max_instance_count == 1
     error_message = "the drain runs main.pinterest_capi_drain, internal only, one instance at a time"
   }
   assert {
-    condition     = google_cloud_run_v2_service_iam_member.drain_invoker[0].name == "pinterest-capi-drain" && google_cloud_run_v2_service_iam_member.drain_invoker[0].member == "serviceAccount:pinterest-capi-drain@my-proj.iam.gserviceaccount.com" && !contains(keys(google_cloud_run_v2_service_iam_member.invoker), "pinterest-capi-drain")
+    condition     = google_cloud_run_v2_service_iam_member.scheduled_invoker["drain"].name == "pinterest-capi-drain" && google_cloud_run_v2_service_iam_member.scheduled_invoker["drain"].member == "serviceAccount:pinterest-capi-sched@my-proj.iam.gserviceaccount.com" && !contains(keys(google_cloud_run_v2_service_iam_member.invoker), "pinterest-capi-drain")
     error_message = "only the scheduler's own account may invoke the drain"
   }
   assert {
-    condition     = google_cloud_scheduler_job.drain[0].schedule == "* * * * *" && google_cloud_scheduler_job.drain[0].http_target[0].oidc_token[0].service_account_email == "pinterest-capi-drain@my-proj.iam.gserviceaccount.com" && google_cloud_scheduler_job.drain[0].http_target[0].http_method == "POST"
+    condition     = google_cloud_scheduler_job.scheduled["drain"].schedule == "* * * * *" && google_cloud_scheduler_job.scheduled["drain"].http_target[0].oidc_token[0].service_account_email == "pinterest-capi-sched@my-proj.iam.gserviceaccount.com" && google_cloud_scheduler_job.scheduled["drain"].http_target[0].http_method == "POST"
     error_message = "Cloud Scheduler calls the drain every minute with an OIDC token of its own account"
   }
   assert {
@@ -89,7 +89,7 @@ run "service_shape_streams_and_has_no_scheduler" {
   }
 
   assert {
-    condition     = length(google_cloudfunctions2_function.drain) == 0 && length(google_cloud_scheduler_job.drain) == 0 && length(google_service_account.scheduler) == 0
+    condition     = length(google_cloudfunctions2_function.scheduled) == 0 && length(google_cloud_scheduler_job.scheduled) == 0 && length(google_service_account.scheduler) == 0
     error_message = "a service (CPU always allocated) streams: no drain function, no scheduler"
   }
   assert {
@@ -106,7 +106,7 @@ run "other_modes_make_no_queue" {
   }
 
   assert {
-    condition     = length(google_pubsub_topic.events) == 0 && length(google_pubsub_subscription.events) == 0 && length(google_cloudfunctions2_function.drain) == 0
+    condition     = length(google_pubsub_topic.events) == 0 && length(google_pubsub_subscription.events) == 0 && length(google_cloudfunctions2_function.scheduled) == 0
     error_message = "only pubsub delivery makes a topic, a subscription and a drain"
   }
 }
