@@ -2,22 +2,20 @@ locals {
   any_alert = anytrue([for alert in [var.failure_alert, var.traffic_alert, var.pinterest_auth_alert, var.error_ratio_alert, var.probe_alert] : alert != null])
   # Where every alert's documentation sends the operator first: the log rows, and the README's queries.
   look_first = "Look first: `python -m function logs --since 1h` (add `--outcome failed` for failures) with the deployment's LOG_BIGQUERY_TABLE set, or the README's query \"Failures in the last 24 hours by reason\" in the BigQuery console on `${local.log_table_id}`. The README's section \"Operating it\" says what each finding means and how to fix it in the sGTM container."
+  # The services whose lines tell events' outcomes: the gateway, and pubsub's drain function (which
+  # delivers every queued event). Not NAME-probe: a probe's lines are its metric's alone.
   service_filter = join(" AND ", [
     "resource.type=\"cloud_run_revision\"",
-    "resource.labels.service_name=\"${var.name}\"",
+    "resource.labels.service_name=(\"${var.name}\" OR \"${var.name}-drain\")",
   ])
 }
 
 # Every event that ends failed or dropped is logged once, as a structured line with its outcome
 # (function/logs/journal.py): count those lines, and alert on them when asked to.
 resource "google_logging_metric" "failed_events" {
-  project = var.project_id
-  name    = "${var.name}-failed-events"
-  filter = join(" AND ", [
-    "resource.type=\"cloud_run_revision\"",
-    "resource.labels.service_name=\"${var.name}\"",
-    "jsonPayload.outcome=(\"failed\" OR \"dropped\")",
-  ])
+  project     = var.project_id
+  name        = "${var.name}-failed-events"
+  filter      = "${local.service_filter} AND jsonPayload.outcome=(\"failed\" OR \"dropped\")"
   description = "Events of ${var.name} that Pinterest did not accept for good (failed) or that were given up (dropped)."
 
   label_extractors = {

@@ -32,7 +32,7 @@ from tests.terraform.workspace import REQUIRED, Terraform
 pytestmark = pytest.mark.slow
 
 # The clause forms a metric filter may use here: the platform's resource, or a field of the line.
-_RESOURCE = re.compile(r'resource\.(type|labels\.service_name)="([^"]+)"')
+_RESOURCE = re.compile(r'resource\.(type|labels\.service_name)=(?:"([^"]*)"|\(("[^"]*"(?: OR "[^"]*")*)\))')
 _FIELD = re.compile(r'jsonPayload\.(\w+)=(?:"([^"]*)"|\(("[^"]*"(?: OR "[^"]*")*)\))')
 _EXTRACT = re.compile(r"EXTRACT\(jsonPayload\.(\w+)\)")
 
@@ -43,7 +43,9 @@ def matches(log_filter: str, line: dict[str, Any], service: str = "pinterest-cap
     for clause in log_filter.split(" AND "):
         resource = _RESOURCE.fullmatch(clause)
         if resource:
-            if resource.group(1) == "labels.service_name" and resource.group(2) != service:
+            named = [resource.group(2)] if resource.group(2) is not None else re.findall(r'"([^"]*)"',
+                                                                                         resource.group(3))
+            if resource.group(1) == "labels.service_name" and service not in named:
                 return False
             continue
         field = _FIELD.fullmatch(clause)
@@ -104,6 +106,11 @@ def test_delivered_and_failed_lines_are_what_the_outcome_metric_counts(
     # The same failure is the one line the failure alert's metric counts, and no token line is among them.
     failure_lines = [line for line in failed if matches(metrics["failed_events"]["filter"], line)]
     assert [line["outcome"] for line in failure_lines] == ["failed"]
+    # pubsub's drain function delivers every queued event: its lines count as the gateway's do.
+    for name in ("delivery_outcomes", "failed_events"):
+        assert [line["outcome"] for line in delivered + failed
+                if matches(metrics[name]["filter"], line, "pinterest-capi-drain")] == [
+            line["outcome"] for line in delivered + failed if matches(metrics[name]["filter"], line)]
     assert not [line for line in delivered + failed if matches(metrics["token_rejections"]["filter"], line)]
 
 

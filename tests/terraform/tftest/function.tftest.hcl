@@ -223,7 +223,7 @@ run "pinterest_auth_alert_fires_on_any_401_or_403" {
     error_message = "a single rejection alerts"
   }
   assert {
-    condition     = google_logging_metric.token_rejections.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"pinterest-capi\" AND jsonPayload.message=\"pinterest token rejected\""
+    condition     = google_logging_metric.token_rejections.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"pinterest-capi\" OR \"pinterest-capi-drain\") AND jsonPayload.message=\"pinterest token rejected\""
     error_message = "the metric counts the deliverer's own line"
   }
   assert {
@@ -248,7 +248,7 @@ run "error_ratio_alert_divides_failed_by_delivered_and_failed" {
       endswith(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].filter, "metric.label.outcome=\"failed\"")
       && !strcontains(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_filter, "metric.label.outcome")
       && strcontains(google_monitoring_alert_policy.error_ratio[0].conditions[0].condition_threshold[0].denominator_filter, "logging.googleapis.com/user/pinterest-capi-delivery-outcomes")
-      && google_logging_metric.delivery_outcomes.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"pinterest-capi\" AND jsonPayload.outcome=(\"delivered\" OR \"failed\")"
+      && google_logging_metric.delivery_outcomes.filter == "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(\"pinterest-capi\" OR \"pinterest-capi-drain\") AND jsonPayload.outcome=(\"delivered\" OR \"failed\")"
     )
     error_message = "failed events over delivered and failed ones, of one metric"
   }
