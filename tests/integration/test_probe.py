@@ -28,6 +28,7 @@ from tests.processes import (
     stop_process,
     wait_until,
 )
+from tests.secret_manager_stub import SecretManagerStub
 
 OTHER_ACCOUNT = "549000000002"
 _ROWS = ("SELECT outcome, ad_account_id, reason, error, response_status_code, test_mode, delivery, "
@@ -115,3 +116,27 @@ def test_the_probe_command_probes_each_account_and_exits_1_when_one_fails(
     assert main(["logs", "--outcome", "probe", "--json"], environ=env) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(row["reason"] for row in rows) == ["HTTP 401", "passed", "passed"]
+
+
+def test_the_probe_reads_the_deployed_token_from_secret_manager_and_again_after_a_401(
+        clean_sandbox: Sandbox, tmp_path: Any) -> None:
+    secret = "projects/demo/secrets/pinterest-token"
+    stub = SecretManagerStub()
+    stub.add_version(secret, SANDBOX_TOKEN + "\n")
+    env = {"PINTEREST_AD_ACCOUNT_ID": AD_ACCOUNT, "PINTEREST_ACCESS_TOKEN_SECRET": secret,
+           "SECRET_MANAGER_API_ENDPOINT": stub.endpoint, "PINTEREST_API_URL": clean_sandbox.url,
+           "LOG_CONSOLE": "no", "PINTEREST_MAX_ATTEMPTS": "1"}
+    server = start_function(env, tmp_path / "probe.log", target="pinterest_capi_probe")
+    try:
+        first = requests.post(server.url, timeout=30).json()
+        faults(clean_sandbox, {"script": ["401"]})  # revoked once: the refresh reads the secret again
+        second = requests.post(server.url, timeout=30).json()
+        assert [(r["passed"], r["response_status_code"]) for r in first + second] == [
+            (True, 200), (True, 200)]
+        # Each run reads the secret afresh (the token deployed now), and once more after the 401.
+        assert stub.count(secret) == 3
+        assert [row[2] for row in _rows(server, 2)] == ["passed", "passed"]
+    finally:
+        stop_process(server.process)
+        stub.stop()
+    assert SANDBOX_TOKEN not in server.log_text()
