@@ -29,6 +29,14 @@ variable "pubsub" {
     error_message = "pubsub.max_delivery_attempts must be between 5 and 100 (Pub/Sub's bounds)."
   }
   validation {
+    condition     = var.pubsub.publish_timeout_s == null || (coalesce(var.pubsub.publish_timeout_s, 0) > 0 && coalesce(var.pubsub.publish_timeout_s, 0) <= 10)
+    error_message = "pubsub.publish_timeout_s must be more than 0 and at most 10 seconds (PUBSUB_PUBLISH_TIMEOUT_S: a request waits that long before it delivers awaited)."
+  }
+  validation {
+    condition     = can(regex("^\\S+ \\S+ \\S+ \\S+ \\S+$", var.pubsub.schedule))
+    error_message = "pubsub.schedule must be a unix-cron schedule of five fields, e.g. \"* * * * *\" (every minute)."
+  }
+  validation {
     condition     = var.pubsub.drain_budget_s > 0 && var.pubsub.drain_budget_s <= 45
     error_message = "pubsub.drain_budget_s must be more than 0 and at most 45 seconds: the drain function times out at 60 s and then writes its log rows."
   }
@@ -73,6 +81,11 @@ resource "google_pubsub_topic" "events" {
     precondition {
       condition     = var.pubsub.project_number != null
       error_message = "delivery.mode = \"pubsub\" needs pubsub.project_number: the Pub/Sub service agent that dead-letters is named by it."
+    }
+    # A service has no scheduled drain: its instances stream the queue out, so one must always run.
+    precondition {
+      condition     = var.deploy_as != "service" || var.compute.min_instances >= 1
+      error_message = "delivery.mode = \"pubsub\" with deploy_as = \"service\" needs compute.min_instances >= 1: the service's instances drain the queue, and with none running events wait until they expire."
     }
   }
 

@@ -86,6 +86,7 @@ run "service_shape_streams_and_has_no_scheduler" {
   variables {
     deploy_as = "service"
     image     = "us-central1-docker.pkg.dev/my-proj/pinterest-capi/gateway@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    compute   = { min_instances = 1 }
   }
 
   assert {
@@ -119,6 +120,33 @@ run "pubsub_without_project_number_is_refused" {
   }
 
   expect_failures = [google_pubsub_topic.events]
+}
+
+run "pubsub_service_without_a_running_instance_is_refused" {
+  command = plan
+
+  variables {
+    deploy_as = "service"
+    image     = "us-central1-docker.pkg.dev/my-proj/pinterest-capi/gateway@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+  }
+
+  expect_failures = [google_pubsub_topic.events]
+}
+
+run "pubsub_publish_timeout_over_10_s" {
+  command = plan
+  variables {
+    pubsub = { project_number = "123456789012", publish_timeout_s = 11 }
+  }
+  expect_failures = [var.pubsub]
+}
+
+run "pubsub_schedule_not_cron" {
+  command = plan
+  variables {
+    pubsub = { project_number = "123456789012", schedule = "every minute" }
+  }
+  expect_failures = [var.pubsub]
 }
 
 run "pubsub_project_number_not_digits" {
