@@ -30,7 +30,7 @@ from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
 from function.delivery.probe import ProbeJournal, ProbeResult, run_probe
-from function.delivery.queue import Publisher, publisher_client
+from function.delivery.pubsub import Publisher, publisher_client
 from function.errors import ConfigError
 from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog

@@ -1,6 +1,6 @@
 """One verb for every delivery mode: `send` built events, learn each one's outcome; `close` at shutdown.
 
-A mode is a class with these two methods (awaited.py, optimistic.py, queue.py for Pub/Sub).
+A mode is a class with these two methods (awaited.py, optimistic.py, pubsub.py).
 modes.py's `ByMode` holds one of each and is what the web layer is given: it sends every
 event by the mode its request chose, so the handler never knows which modes exist or how they loop.
 

@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Outgoing, batches
-from function.delivery.queue import Message, decode, google_client
+from function.delivery.pubsub import Message, decode, google_client
 from function.limits import EVENTS_PER_CALL
 from function.logs.journal import EventRecord, Journal
 from function.outcomes import Outcome

@@ -21,7 +21,7 @@ import requests
 from google.api_core.exceptions import DeadlineExceeded
 
 from function.delivery.drain import subscriber_client
-from function.delivery.queue import google_client
+from function.delivery.pubsub import google_client
 from tests.processes import free_port
 
 PROJECT = "gateway-test"

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from function.delivery.deliverer import Outgoing
-from function.delivery.queue import encode
+from function.delivery.pubsub import encode
 from function.sandbox.server import Sandbox
 from tests.integration.pubsub_emulator import (
     ACK_DEADLINE_S,

@@ -6,7 +6,7 @@ from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Outgoing
 from function.delivery.drain import Drainer
 from function.delivery.pinterest import PinterestUnavailable
-from function.delivery.queue import encode
+from function.delivery.pubsub import encode
 from function.logs.console import ConsoleLog
 from function.outcomes import Outcome
 from tests.unit.delivery.test_deliverer import Clock, ListJournal, ScriptedClient, Tokens, error, ok

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from function.delivery.deliverer import Outgoing
-from function.delivery.queue import Publisher, attributes, decode, encode
+from function.delivery.pubsub import Publisher, attributes, decode, encode
 
 ITEM = Outgoing({"event_id": "e1", "event_name": "checkout", "user_data": {"em": ["a" * 64]}}, "549000000001",
                 True, "trace-1", True, "purchase", tag_name="GA4 to Pinterest")
