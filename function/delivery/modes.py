@@ -1,43 +1,63 @@
 """The delivery the web layer holds: every event sent by the mode its request chose.
 
 Awaited delivery is always there: it takes what a background mode declines. A new mode is one
-class with `send` and `close` (base.py) and one entry in the `background` table app.py builds.
+class with `send` and `close` (base.py) and one entry in the `background` table app.py builds;
+a mode whose promise is durability (pubsub) is also named in `durable`, so that what it declines
+is never handed to the in-memory sender and answered `queued` (a crash would lose it).
+
+One deadline covers the whole request, the background modes' waits (Pub/Sub's acks) included, so
+the caller is answered in time for its tag. Once any event of the request was taken, a refusal
+(shutting down, no token) fails only the refused share, each event saying why; the request is
+answered 503 only when nothing of it was taken, so a caller's re-send never counts an event twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from function.delivery.awaited import Awaited
 from function.delivery.base import Delivery, Sent, Taken
 from function.delivery.deliverer import Outgoing
+from function.errors import ServiceUnavailable
 
 
 class ByMode:
     """Routes each event by `Outgoing.delivery`: a background mode by its name, awaited otherwise."""
 
-    def __init__(self, awaited: Awaited, background: Mapping[str, Delivery]) -> None:
+    def __init__(self, awaited: Awaited, background: Mapping[str, Delivery], *,
+                 durable: Collection[str] = ()) -> None:
         self._awaited = awaited
         self._background = dict(background)
+        self._durable = frozenset(durable)
 
     def send(self, items: Sequence[Outgoing]) -> Sent:
         """Every event's outcome, in order; declined events go awaited after the awaited ones.
 
         Every background mode is sent its share, even an empty one: that wakes its threads, which
-        request-based billing froze while no request ran.
+        request-based billing froze while no request ran. ServiceUnavailable goes up only while
+        nothing of the request was taken; after that the refused share is failed on record.
         """
+        deadline = self._awaited.deadline()
         taken: dict[int, Taken] = {}
         declined: list[Outgoing] = []
+        kept: list[Outgoing] = []  # declined by a durable mode: delivered awaited, never handed off
         for name, mode in self._background.items():
             share = [item for item in items if item.delivery == name]
-            for item, answer in zip(share, mode.send(share).taken, strict=True):
-                if answer is None:
-                    declined.append(item)
-                else:
+            try:
+                answers = mode.send(share).taken
+            except ServiceUnavailable as exc:
+                if not taken:
+                    raise
+                taken.update(zip(map(id, share), self._awaited.refuse(share, str(exc)), strict=True))
+                continue
+            for item, answer in zip(share, answers, strict=True):
+                if answer is not None:
                     taken[id(item)] = answer
+                else:
+                    (kept if name in self._durable else declined).append(item)
         awaited = [item for item in items if item.delivery not in self._background] + declined
-        sent = self._awaited.send(awaited)
-        taken.update((id(item), answer) for item, answer in zip(awaited, sent.taken, strict=True) if answer)
+        sent = self._awaited.send(awaited + kept, deadline=deadline, kept=kept, whole=not taken)
+        taken.update(zip(map(id, awaited + kept), sent.taken, strict=True))  # type: ignore[arg-type]
         return Sent(tuple(taken[id(item)] for item in items), sent.attempts)
 
     def close(self, until: float) -> None:
