@@ -26,6 +26,10 @@ from function.process_thread import Pending, ProcessThread, seconds_to_due, take
 
 # 30 s: how long a lane keeps retrying one batch while the instance is healthy.
 RETRY_WINDOW_S = 30.0
+# 30 s: the longest Pinterest's Retry-After holds a lane (a hand-off's `not_before`): "Retry-After:
+# 86400" would freeze the account's events for a day, and a value past threading.TIMEOUT_MAX would
+# kill the lane's thread. A batch sent early is answered 429 again and retried as usual.
+MAX_HOLD_S = RETRY_WINDOW_S
 
 
 def queued_bytes(item: Outgoing) -> int:
@@ -92,7 +96,8 @@ class BackgroundSender:
 
     def take_over(self, items: Sequence[Outgoing], not_before: float) -> str | None:
         """Awaited delivery's hand-off (deliverer.HandOff): its batch is queued, and its lane sends
-        nothing before `not_before` (Pinterest's Retry-After) unless closing. None, or why not."""
+        nothing before `not_before` (Pinterest's Retry-After, at most MAX_HOLD_S from now) unless
+        closing. None, or why not."""
         if self.submit(items, not_before=not_before):
             return None
         return "the instance is shutting down" if self._closing else "its queue is full"
@@ -111,7 +116,7 @@ class BackgroundSender:
             for entry in queued:
                 lane = self._lane(entry.item.ad_account_id)
                 lane.groups.setdefault(entry.item.test, Pending()).add([entry], now)
-                lane.hold_until = max(lane.hold_until, not_before)
+                lane.hold_until = max(lane.hold_until, min(not_before, now + MAX_HOLD_S))
                 woken[id(lane)] = lane
             self._queued += len(queued)
             self._queued_bytes += size

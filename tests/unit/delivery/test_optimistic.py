@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -10,10 +11,10 @@ import pytest
 
 from function.delivery.base import Taken
 from function.delivery.deliverer import Attempt, Batch, EventOutcome, Outgoing
-from function.delivery.optimistic import BackgroundSender, queued_bytes
+from function.delivery.optimistic import MAX_HOLD_S, BackgroundSender, queued_bytes
 from function.errors import ServiceUnavailable
 from function.outcomes import Outcome
-from tests.doubles import ListJournal
+from tests.doubles import Clock, ListJournal
 from tests.processes import wait_until
 
 
@@ -204,6 +205,19 @@ def test_a_hand_off_from_awaited_delivery_is_not_sent_before_pinterests_retry_af
     background.close()
     assert sorted(deliverer.event_ids()) == ["e-0", "e-1"]
     assert sent_at[0] >= not_before
+
+
+@pytest.mark.parametrize("retry_after_s", [86400.0, math.inf])  # a day; "Retry-After: 9…9" reads as inf
+def test_pinterests_retry_after_holds_a_lane_at_most_max_hold_s(retry_after_s: float) -> None:
+    clock, deliverer = Clock(100.0), RecordingDeliverer()
+    background = BackgroundSender(deliverer, ListJournal(), batch_max=10, batch_wait_s=0.0,  # type: ignore[arg-type]
+                                  queue_max=10, queue_max_bytes=1 << 20, clock=clock)
+    assert background.take_over(items(2), clock.now + retry_after_s) is None
+    clock.now += MAX_HOLD_S + 0.1
+    background.poke()  # the lane's wait was measured on its clock, which a test moves by hand
+    wait_until(lambda: bool(deliverer.batches), timeout_s=10)
+    assert sorted(deliverer.event_ids()) == ["e-0", "e-1"]
+    background.close(clock.now + 5)
 
 
 def test_a_hand_off_says_why_it_cannot_take_the_events() -> None:
