@@ -4,7 +4,8 @@
 mode), send each batch through the `Deliverer` (its retries, token refresh, per-event outcomes and
 log rows), then ack what was delivered and what failed for good, and nack what may succeed later,
 so that Pub/Sub redelivers it with the subscription's backoff. A message older than the retry
-window, or one that is not a queued event at all (poison), is a final failure: logged and acked.
+window, or one that is not a queued event at all or holds an event the pipeline could not have
+built (poison: validated as replay validates a log row), is a final failure: logged and acked.
 Two loops feed it: `drain` (a run with a time budget: the scheduled function and the command
 line) and `Stream` (a streaming pull inside a Cloud Run service whose CPU is always allocated).
 """
@@ -25,6 +26,7 @@ from function.delivery.pubsub import Message, decode, google_client
 from function.limits import EVENTS_PER_CALL
 from function.logs.journal import EventRecord, Journal
 from function.outcomes import Outcome
+from function.pipeline import validate
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 K = TypeVar("K")  # how a message is acked: its ack id (pull) or the message itself (streaming pull)
@@ -93,6 +95,12 @@ class Drainer:
                 message = decode(data)
             except ValueError as exc:
                 self._fail(None, f"poison Pub/Sub message: {exc}", handled, key)
+                continue
+            # Anyone who may publish to the topic could write it: sent only if the pipeline could have
+            # built it, as replay checks a log row; its payload is not logged (raw data, perhaps).
+            unsendable = validate.built_event_problem(message.item.payload, int(now))
+            if unsendable:
+                self._fail(None, f"poison Pub/Sub message: {unsendable}", handled, key)
                 continue
             problem = self._problem(message, now)
             if problem:

@@ -14,7 +14,6 @@ from typing import Any
 
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.deliverer import Deliverer, Outgoing, batches
-from function.errors import GatewayError
 from function.limits import EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.journal import EventRecord, Journal
 from function.logs.payload import REDUCED, loggable
@@ -102,11 +101,7 @@ def _payload_problem(payload: Mapping[str, Any], event_id: str, now: int) -> str
     if isinstance(user_data, Mapping) and not (user_data.get("em") or user_data.get("hashed_maids")):
         return ("no em or hashed_maids: the logs keep the IP address and user agent only reduced, "
                 "so they are not sent again and Pinterest could not match the event")
-    try:
-        validate.built_event(sendable, now)
-    except GatewayError as exc:
-        return str(exc)
-    return None
+    return validate.built_event_problem(sendable, now)
 
 
 def _sendable(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Set
 from typing import Any
 
-from function.errors import BadRequest, Unprocessable
+from function.errors import BadRequest, GatewayError, Unprocessable
 from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
 from function.pipeline import event_names
 from function.pipeline.fields import FIELDS, Field
@@ -81,6 +81,16 @@ def built_event(event: Mapping[str, Any], now: int) -> None:
     _as_built(event.get("custom_data", {}), "custom_data", "custom_data.")
     event_time(event["event_time"], now)
     identifiers(event["user_data"])
+
+
+def built_event_problem(event: Mapping[str, Any], now: int) -> str | None:
+    """Why an event read back (replay's log row, the drain's Pub/Sub message) may not be sent, or
+    None: `built_event`'s refusal as text, which names the key, never the value."""
+    try:
+        built_event(event, now)
+    except GatewayError as exc:
+        return str(exc)
+    return None
 
 
 def _only_known(values: Mapping[str, Any], known: Set[str], where: str) -> None:

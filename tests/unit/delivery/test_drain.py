@@ -16,7 +16,9 @@ ACCOUNT, OTHER = "549000000001", "549000000002"
 
 
 def message(event_id: str, account: str = ACCOUNT, *, test: bool = False, age_s: float = 0.0) -> bytes:
-    payload = {"event_id": event_id, "event_name": "checkout", "event_time": int(NOW - age_s)}
+    payload = {"event_id": event_id, "event_name": "checkout", "action_source": "web",
+               "event_time": int(NOW - age_s),
+               "user_data": {"em": ["b" * 64], "client_ip_address": "203.0.113.7"}}
     return encode(Outgoing(payload, account, test), NOW - age_s)
 
 
@@ -80,3 +82,19 @@ def test_no_token_leaves_the_batch_for_later() -> None:
     handled = drainer(client, journal, tokens=NoToken()).handle([("a", message("e1"))])
     assert handled.nack == ["a"]
     assert client.calls == []
+
+
+def test_a_message_holding_an_event_the_pipeline_could_not_have_built_is_poison_and_not_sent() -> None:
+    """Whoever may publish to the topic wrote it: a raw e-mail is never sent, nor logged."""
+    client, journal = ScriptedClient(ok(1)), ListJournal()
+    raw = {"event_id": "raw", "event_name": "checkout", "action_source": "web", "event_time": int(NOW),
+           "user_data": {"em": ["someone@example.com"]}}
+    handled = drainer(client, journal).handle([("raw", encode(Outgoing(raw, ACCOUNT, False), NOW)),
+                                               ("fine", message("fine"))])
+    assert sorted(handled.ack) == ["fine", "raw"]
+    assert [[e["event_id"] for e in call["events"]] for call in client.calls] == [["fine"]]
+    [failed] = [r for r in journal.records if r.outcome == Outcome.FAILED]
+    assert failed.payload is None
+    assert failed.reason is not None
+    assert failed.reason.startswith("poison Pub/Sub message: ")
+    assert "someone@example.com" not in failed.reason
