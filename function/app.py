@@ -101,9 +101,11 @@ def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float,
 
     def shut_down(started: float) -> None:
         deliveries_end = started + budget_s * _DELIVERY_SHARE
+        if stream is not None:  # first: pull no more; the batch it sends ends by then
+            stream.stop(deliveries_end)
         delivery.close(deliveries_end)  # every event delivered, in Pub/Sub, or dropped on record
-        if stream is not None:  # last: what it has not delivered by then, Pub/Sub delivers again
-            stream.close(deliveries_end)  # stop pulling; deliver what is held, nack the rest
+        if stream is not None:  # what it has not delivered by then, Pub/Sub delivers again
+            stream.close(deliveries_end)  # wait for its batch; nack the rest (failed at the last delivery)
         rows.close(started + budget_s)  # then the log rows, the dropped ones included
 
     return shut_down
@@ -123,13 +125,13 @@ def build_drainer(settings: Settings, log: ConsoleLog, journal: Journal, secrets
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1, retry_later=True)
     allowed = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids).allows
     return Drainer(deliverer, journal, retry_window_s=retry_window_s or settings.pubsub_retry_window_s,
-                   allowed=allowed)
+                   allowed=allowed, max_delivery_attempts=settings.pubsub_max_delivery_attempts)
 
 
 def streaming_drain(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager) -> Stream:
     """PUBSUB_STREAM: a streaming pull in each serving process (gunicorn forks it), started after the fork."""
     stream = Stream(lambda: subscriber_client(settings.pubsub_emulator_host), settings.pubsub_subscription,
-                    build_drainer(settings, log, journal, secrets), wait_s=settings.batch_wait_ms / 1000)
+                    build_drainer(settings, log, journal, secrets), log, wait_s=settings.batch_wait_ms / 1000)
     os.register_at_fork(after_in_child=lambda: threading.Thread(target=stream.start, daemon=True).start())
     return stream
 

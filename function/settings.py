@@ -281,6 +281,10 @@ class Settings:
         "PUBSUB_RETRY_WINDOW_S", seconds_up_to(MAX_EVENT_AGE_S), "43200",
         "Seconds from acceptance during which a queued event that Pinterest could not take is retried "
         "(Pub/Sub redelivers it); then it is recorded failed. At most 604800 (Pinterest's 7 days).")
+    pubsub_max_delivery_attempts: int = setting(
+        "PUBSUB_MAX_DELIVERY_ATTEMPTS", bounded_int(5, 100), "100",
+        "The subscription's dead-letter max_delivery_attempts: at its last delivery a queued event the "
+        "drain would leave for later is recorded failed (with its payload) and acked, not dead-lettered.")
     pubsub_publish_timeout_s: float = setting(
         "PUBSUB_PUBLISH_TIMEOUT_S", seconds_up_to(10), "3",
         "Seconds a request waits for Pub/Sub to acknowledge its events; past it (or on an error) they are "
