@@ -81,7 +81,8 @@ def create_gateway(environ: Mapping[str, str]) -> Gateway:
 def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal, *, max_calls: int) -> ByMode:
     """Awaited delivery, and one entry per background mode a request may choose with pinterest.delivery
     (pubsub when PUBSUB_TOPIC is set); awaited events whose retries do not fit in the deadline go on
-    in the optimistic sender, as do those beyond `max_calls` awaited calls under way."""
+    in the optimistic sender, as do those beyond `max_calls` awaited calls under way, but never those
+    pubsub declined (durable: memory cannot keep its promise)."""
     optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)

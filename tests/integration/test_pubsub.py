@@ -216,6 +216,31 @@ def test_pubsub_unreachable_at_publish_never_answers_queued(
     assert sorted(recorded_ids(clean_sandbox)) == ["unreachable-1", "unreachable-2"]
 
 
+def test_pubsub_unreachable_and_pinterest_slow_never_answers_queued_from_memory(
+        clean_sandbox: Sandbox, queue: Queue, tmp_path: Path) -> None:
+    """The publish waits 1 s and fails; Pinterest takes 3 s, past what is left of the 2.5 s deadline.
+    Answering `queued` (its call going on in memory) would be a promise a crash breaks."""
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+    db = tmp_path / "rows.sqlite3"
+    env = pubsub_env(clean_sandbox, queue, db, PUBSUB_EMULATOR_HOST=closed, PUBSUB_PUBLISH_TIMEOUT_S="1")
+    faults(clean_sandbox, {"probability": 1.0, "kinds": ["slow"], "latency_ms": 3000})
+    server = start_function(env, tmp_path / "gateway.log")
+    try:
+        started = time.monotonic()
+        response = server.post([event("slow-1")])
+        answered_s = time.monotonic() - started
+        wait_until(lambda: [row["outcome"] for row in sqlite_rows(db)][-1:] == ["delivered"], timeout_s=20)
+    finally:
+        faults(clean_sandbox, None)
+        stop_process(server.process)
+    assert response.status_code == 502, response.text
+    [answer] = response.json()["events"]
+    assert answer["status"] == "failed"
+    assert "not queued" in answer["error"]
+    assert answered_s < 3.0, "before Stape's 3 s: the deadline counts the wait on Pub/Sub"
+    assert recorded_ids(clean_sandbox) == ["slow-1"], "the call went on and is on record"
+
+
 def test_poison_and_expired_events_are_acked_failed_with_their_payload_and_block_nothing(
         clean_sandbox: Sandbox, queue: Queue, tmp_path: Path) -> None:
     db = tmp_path / "rows.sqlite3"
@@ -300,3 +325,30 @@ def test_what_no_drain_could_settle_is_dead_lettered_and_replay_sends_it(
     assert replay.returncode == 0, replay.stderr
     assert sorted(recorded_ids(clean_sandbox)) == sorted(accepted)
     assert queue.backlog(queue.dead_letter_subscription) == 0
+
+
+def test_at_its_last_delivery_an_event_pinterest_keeps_refusing_is_failed_on_record_not_dead_lettered(
+        clean_sandbox: Sandbox, pubsub_emulator: str, tmp_path: Path) -> None:
+    """Dead-lettered, its last row would say `retrying`: no failed row for `replay`, its story untold."""
+    queue = make_queue(pubsub_emulator, max_delivery_attempts=5, backoff=False)
+    db = tmp_path / "rows.sqlite3"
+    env = pubsub_env(clean_sandbox, queue, db, PUBSUB_MAX_DELIVERY_ATTEMPTS="5")
+    server = start_function(env, tmp_path / "gateway.log")
+    try:
+        accepted, _ = post_all([server], [[event("last-1")]])
+    finally:
+        stop_process(server.process)
+    assert accepted == {"last-1"}
+    faults(clean_sandbox, {"probability": 1.0, "kinds": ["503"]})
+    try:
+        for _ in range(10):  # each delivery is nacked until Pub/Sub's fifth
+            drain_once(env)
+            if "last-1" in failed_rows(db):
+                break
+    finally:
+        faults(clean_sandbox, None)
+    failed = failed_rows(db)["last-1"]
+    assert "PUBSUB_MAX_DELIVERY_ATTEMPTS" in str(failed["error"])
+    assert json.loads(str(failed["request_body"]))["event_id"] == "last-1"  # kept to replay
+    assert queue.backlog() == 0, "acked"
+    assert queue.backlog(queue.dead_letter_subscription) == 0, "not dead-lettered"
