@@ -418,3 +418,17 @@ def test_a_cold_instance_answers_503_promptly_and_serves_once_secret_manager_is_
         [(503, expected)] * 3
     assert max(elapsed for _, elapsed in answers) < COLD_BOUND_S, [round(e, 2) for _, e in answers]
     assert recovered_s < RECOVERY_BOUND_S
+
+
+def test_no_token_for_a_later_account_fails_its_events_only_the_sent_ones_are_answered_sent(
+        gateway: Callable[..., Gateway], stub: SecretManagerStub, clean_sandbox: Sandbox,
+        outputs: list[str]) -> None:
+    """A 503 for the whole request would have the caller send a-1 again, which Pinterest already has."""
+    stub.add_version(f"projects/demo/secrets/token-{AD_ACCOUNT}", SANDBOX_TOKEN)  # none for OTHER_ACCOUNT
+    app = gateway(PINTEREST_ACCESS_TOKEN_SECRET="projects/demo/secrets/token-{ad_account_id}")
+    response = call(app, outputs, [purchase("a-1"), purchase("b-1", ad_account_id=OTHER_ACCOUNT)])
+    assert response.status_code == 207, response.get_data(as_text=True)
+    events = {e["event_id"]: e for e in response.json["events"]}
+    assert (events["a-1"]["status"], events["b-1"]["status"]) == ("sent", "failed")
+    assert events["b-1"]["error"] == "token unavailable"
+    assert recorded_accounts(clean_sandbox) == [AD_ACCOUNT]
