@@ -5,7 +5,8 @@ modes.py's `ByMode` holds one of each and is what the web layer is given: it sen
 event by the mode its request chose, so the handler never knows which modes exist or how they loop.
 
 A background mode may decline events it cannot take now (its queue is full): their entry in
-`Sent.taken` is None, and `ByMode` delivers them awaited, in the same calls as the awaited ones.
+`Sent.taken` is None, and `ByMode` delivers them awaited, in the same calls as the awaited ones
+(a durable mode's in calls of their own, never handed to the in-memory sender).
 """
 
 from __future__ import annotations
