@@ -39,6 +39,10 @@ EVENT_MAP_ENTRIES = 200
 EVENT_MAP_NAME_CHARS = CUSTOM_EVENT_NAME_CHARS
 # Ours: pinterest.tag_name, written to the log rows only.
 TAG_NAME_CHARS = 200
+# Ours: warnings listed per event, then one saying how many more there were: keeps an event's
+# answer entry and log row a few KB (a shared contents override once gave 1,200 warnings to each
+# of 1000 events, a log row past Cloud Logging's 256 KB).
+WARNINGS_PER_EVENT = 20
 
 # Ours: pinterest.pixel_tag_id, digits only (Pinterest Tag IDs are 13 digits).
 PIXEL_TAG_ID_DIGITS = 20

@@ -7,8 +7,14 @@ A warning names the field and the rule, never the value: it goes where raw data 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from function import limits
+
+# The field of the warning that counts those not listed: no field of Pinterest's, so never confused.
+MORE = "warnings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +31,15 @@ class FieldWarning:
 def not_sent(field: str, where: str, rule: str) -> FieldWarning:
     """The usual warning: the input at `where` breaks `rule`, so nothing of it is sent."""
     return FieldWarning(field, f"{where} {rule}; not sent")
+
+
+def listed(warned: Sequence[FieldWarning]) -> tuple[FieldWarning, ...]:
+    """An event's warnings as it keeps them: each once, in order, at most WARNINGS_PER_EVENT of them,
+    then one saying how many more there were (several refused values of one list say the same)."""
+    distinct = tuple(dict.fromkeys(warned)) if warned else ()
+    limit = limits.WARNINGS_PER_EVENT
+    if len(distinct) <= limit:
+        return distinct
+    more = len(distinct) - limit
+    return (*distinct[:limit], FieldWarning(MORE, f"{more} more warnings not listed "
+                                                  f"(at most {limit} are listed per event)"))

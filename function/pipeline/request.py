@@ -12,7 +12,7 @@ from function.outcomes import Outcome
 from function.pipeline import coerce, event_names, parse, validate
 from function.pipeline import options as request_options
 from function.pipeline.build import Context, Skip, build_event
-from function.pipeline.field_warnings import FieldWarning
+from function.pipeline.field_warnings import FieldWarning, listed
 from function.pipeline.fields import FIELDS
 from function.pipeline.memo import RequestMemo
 from function.pipeline.paths import EventPath
@@ -79,13 +79,13 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
             payload = build_event(event, context(opts), memo, warned)
             total += validate.event_size(payload)
             found.append(Built(index, payload, opts, ga4_name, pixel_url=_pixel(payload, opts, event),
-                               warnings=_distinct(warned), event_id_source=_event_id_source(event)))
+                               warnings=listed(warned), event_id_source=_event_id_source(event)))
         except Skip as skip:
             found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
                                  _event_id(event), _pinterest_name(opts, ga4_name)))
         except GatewayError as exc:
             found.append(Refused(index, Outcome.INVALID, where + str(exc), exc.status, ga4_name,
-                                 _event_id(event), _pinterest_name(opts, ga4_name), _distinct(warned)))
+                                 _event_id(event), _pinterest_name(opts, ga4_name), listed(warned)))
         if total > limits.MAX_REQUEST_EVENT_BYTES:  # refused as soon as it is known: the rest is not built
             raise BadRequest(f"the events of this request come to more bytes than the "
                              f"{limits.MAX_REQUEST_EVENT_BYTES} at most accepted per request "
@@ -99,11 +99,6 @@ def _pixel(payload: dict[str, Any], opts: request_options.Options, event: dict[s
         return None
     referrer = _REFERRER.read(event)
     return pixel_url(payload, opts.pixel_tag_id, referrer if isinstance(referrer, str) else None)
-
-
-def _distinct(warned: list[FieldWarning]) -> tuple[FieldWarning, ...]:
-    """The warnings in order, each once (several refused values of one list say the same)."""
-    return tuple(dict.fromkeys(warned)) if warned else ()
 
 
 def _ga4_name(event: dict[str, Any]) -> str | None:

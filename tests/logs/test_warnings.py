@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from function import limits
 from function.sandbox.server import Sandbox
 from tests.logs.conftest import Emulator
 from tests.processes import (
@@ -150,6 +151,35 @@ def test_without_debug_only_the_always_written_delivered_line_shows_the_warnings
     assert line["message"] == "event delivered"  # the line the traffic alert counts, whatever LOG_CONSOLE
     assert _fields(line["warnings"]) == fields
     _no_planted_value(json.dumps(lines))
+
+
+def test_a_body_of_thousands_of_warnings_per_event_keeps_each_answer_entry_and_row_small(
+        server: FunctionServer, clean_sandbox: Sandbox) -> None:
+    # The review's amplifier: events sharing a contents override of 300 items with 4 keys Pinterest's
+    # contents lack gave 1,200 warnings to each event, ~270 KB of them per answer entry and log row.
+    contents = [{"id": str(n), "colour": "red", "size": "M", "fit": "slim", "pattern": "plain"}
+                for n in range(300)]
+    events = [_event(f"many-{n}") for n in range(100)]
+    answer = server.post({"events": events, "pinterest": {"custom_data": {"contents": contents}}})
+    assert answer.status_code == 200, answer.text[:500]
+    limit = limits.WARNINGS_PER_EVENT
+    entries = answer.json()["events"]
+    assert [len(entry["warnings"]) for entry in entries] == [limit + 1] * len(events)
+    assert {entry["warnings"][-1]["reason"] for entry in entries} == {
+        f"{1200 - limit} more warnings not listed (at most {limit} are listed per event)"}
+    assert len(answer.content) < len(events) * (8 << 10)
+    rows: list[tuple[str, str]] = []
+
+    def written() -> bool:
+        rows[:] = sqlite_rows(server, "SELECT event_id, warnings FROM events WHERE event_id LIKE 'many-%'")
+        return len(rows) >= len(events)
+
+    assert wait_until(written), len(rows)
+    assert all(len(json.loads(warnings)) == limit + 1 and len(warnings) < 8 << 10 for _, warnings in rows)
+    delivered = [line for line in server.log_text().splitlines()
+                 if '"event delivered"' in line and '"many-' in line]
+    assert delivered
+    assert max(len(line) for line in delivered) < 16 << 10
 
 
 def test_each_warning_is_in_the_events_bigquery_row(emulator: Emulator, sandbox: Sandbox,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from function import limits
 from function.outcomes import Outcome
 from function.pipeline import options
 from function.pipeline.build import Context
@@ -233,3 +234,38 @@ def test_no_warning_repeats_the_value_it_is_about() -> None:
     text = json.dumps([w.as_json() for w in built.warnings])
     assert "canary" not in text.lower()
     assert "1,234" not in text
+
+
+def _unknown_keys_override(items: int) -> dict[str, Any]:
+    """A shared contents override whose every item has 4 keys Pinterest's contents do not have."""
+    return {"custom_data": {"contents": [{"id": str(n), "colour": "red", "size": "M", "fit": "slim",
+                                          "pattern": "plain"} for n in range(items)]}}
+
+
+def test_an_event_lists_at_most_the_limit_of_warnings_then_says_how_many_more() -> None:
+    # The review's body: 1000 events sharing 300 items of 4 unknown keys gave 1,200 warnings each.
+    events = [{"event_name": "purchase", "email": EMAIL} for _ in range(1000)]
+    found = _run({"events": events, "pinterest": _unknown_keys_override(300)})
+    assert all(isinstance(item, Built) for item in found)
+    limit = limits.WARNINGS_PER_EVENT
+    for item in found:
+        assert len(item.warnings) == limit + 1
+        assert [w.field for w in item.warnings[:4]] == [f"custom_data.contents[0].{key}"
+                                                        for key in ("colour", "size", "fit", "pattern")]
+        assert item.warnings[-1].as_json() == {
+            "field": "warnings", "reason": f"{1200 - limit} more warnings not listed "
+                                           f"(at most {limit} are listed per event)"}
+        assert len(json.dumps([w.as_json() for w in item.warnings])) < 8 << 10
+
+
+def test_warnings_are_counted_once_each_before_the_limit() -> None:
+    # 5 items of 4 unknown keys are exactly the limit: nothing is said to be left out. Three refused
+    # e-mails of one list are one warning more, not three.
+    items = limits.WARNINGS_PER_EVENT // 4
+    built = _built(pinterest=_unknown_keys_override(items),
+                   user_data={"email_address": [EMAIL, "a", "b", "c"]})
+    assert len(built.warnings) == limits.WARNINGS_PER_EVENT + 1
+    assert built.warnings[-1].reason.startswith("1 more warnings not listed")
+    exact = _built(pinterest=_unknown_keys_override(items))
+    assert len(exact.warnings) == limits.WARNINGS_PER_EVENT
+    assert all(w.field != "warnings" for w in exact.warnings)
