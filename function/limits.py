@@ -46,8 +46,14 @@ WARNINGS_PER_EVENT = 20
 
 # Ours: pinterest.pixel_tag_id, digits only (Pinterest Tag IDs are 13 digits).
 PIXEL_TAG_ID_DIGITS = 20
-# Ours: line items in one pixel URL, the first of the event's contents: 20 keep the URL near 4 KB,
-# well inside what browsers and proxies pass in an image request.
+# Ours: one pixel URL, 8 KiB, the request-line limit of common web servers (as event_source_url):
+# an image request the browser, proxies and Pinterest all pass.
+PIXEL_URL_CHARS = 8192
+# Ours: one value in a pixel URL, percent-encoded (a 921 KB page_referrer was once copied whole).
+# Longer, it is left out, never cut (a cut id or URL is wrong data); the event_id (256 characters
+# at most) is always kept.
+PIXEL_VALUE_CHARS = 2048
+# Ours: line items in one pixel URL, the first of the event's contents, as far as the URL has room.
 PIXEL_LINE_ITEMS = 20
 
 # Characters of a text field, by Pinterest key; any other text field takes TEXT_CHARS.

@@ -13,7 +13,7 @@ pd[em]); "Add event codes" (the tag's event names).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -62,22 +62,60 @@ def pixel_url(event: Mapping[str, Any], tag_id: str, referrer: str | None = None
     """The tag pixel for a built web event; None when the tag has no event of its name.
 
     `tag_id` is digits (options.pixel_tag_id_option); `referrer` is the page's referrer, which the
-    built event does not carry.
+    built event does not carry. The URL is at most PIXEL_URL_CHARS long: the event's name, tag and
+    id always; then, while there is room, each event value, the digest and the page, then the line
+    items from the first on, then the referrer (see limits.PIXEL_VALUE_CHARS for one long value).
     """
     name = TAG_EVENT_NAMES.get(event.get("event_name", ""))
     if name is None or event.get("action_source") != "web":
         return None
-    params: list[tuple[str, Any]] = [("event", name), ("tid", tag_id), ("ed[event_id]", event["event_id"])]
     custom = event.get("custom_data") or {}
-    params += [(f"ed[{tag_key}]", custom.get(key)) for tag_key, key in EVENT_DATA]
-    for index, item in enumerate((custom.get("contents") or [])[:limits.PIXEL_LINE_ITEMS]):
-        params += [(f"ed[line_items][{index}][{tag_key}]", item.get(key)) for tag_key, key in LINE_ITEM]
     user = event.get("user_data") or {}
-    params += [(f"pd[{tag_key}]", _digest(user.get(key))) for tag_key, key in PARTNER_DATA]
-    params += [("ad[loc]", event.get("event_source_url")), ("ad[ref]", referrer), ("noscript", "1")]
-    query = "&".join(f"{quote(key, safe='[]')}={quote(str(value), safe='')}"
-                     for key, value in params if value is not None and value != "")
-    return f"{PIXEL_URL}?{query}"
+    head = [_pair("event", name, whole=True), _pair("tid", tag_id, whole=True),
+            _pair("ed[event_id]", event["event_id"], whole=True)]
+    data = _pairs((f"ed[{tag_key}]", custom.get(key)) for tag_key, key in EVENT_DATA)
+    items = [_pairs((f"ed[line_items][{index}][{tag_key}]", item.get(key)) for tag_key, key in LINE_ITEM)
+             for index, item in enumerate((custom.get("contents") or [])[:limits.PIXEL_LINE_ITEMS])]
+    partner = _pairs((f"pd[{tag_key}]", _digest(user.get(key))) for tag_key, key in PARTNER_DATA)
+    page = _pairs([("ad[loc]", event.get("event_source_url"))])
+    ref = _pairs([("ad[ref]", referrer)])
+    tail = ["noscript=1"]
+    room = limits.PIXEL_URL_CHARS - len(PIXEL_URL) - _length([*head, *tail])
+    kept: set[str] = set()
+    for pair in (*data, *partner, *page):
+        if _length([pair]) <= room:
+            kept.add(pair)
+            room -= _length([pair])
+    for item in items:  # the first ones, without a gap: the tag numbers them from 0
+        if _length(item) > room:
+            break
+        kept.update(item)
+        room -= _length(item)
+    if ref and _length(ref) <= room:
+        kept.update(ref)
+    optional = [pair for pair in (*data, *(p for item in items for p in item), *partner, *page, *ref)
+                if pair in kept]
+    return f"{PIXEL_URL}?{'&'.join([*head, *optional, *tail])}"
+
+
+def _pair(key: str, value: Any, whole: bool = False) -> str:
+    """`key=value` percent-encoded; '' when the value is empty, or longer than a pixel value may be."""
+    if value is None or value == "":
+        return ""
+    encoded = quote(str(value), safe="")
+    if not whole and len(encoded) > limits.PIXEL_VALUE_CHARS:
+        return ""
+    return f"{quote(key, safe='[]')}={encoded}"
+
+
+def _pairs(params: Iterable[tuple[str, Any]]) -> list[str]:
+    """The pairs of `params` that go in a URL, in order."""
+    return [pair for key, value in params if (pair := _pair(key, value))]
+
+
+def _length(pairs: list[str]) -> int:
+    """Characters the pairs add to a URL, each with its `?` or `&`."""
+    return sum(len(pair) + 1 for pair in pairs)
 
 
 def _digest(values: Any) -> str | None:

@@ -165,3 +165,59 @@ def test_consent_required_by_the_request_skips_an_event_without_ad_storage() -> 
     assert (item.status, item.reason) == ("skipped", "consent")
     assert isinstance(build(purchase(pinterest={"consent": "required"}))[0], Built)  # G111 grants it
     assert isinstance(build(purchase(pinterest={"consent": "optional"}, **{"x-ga-gcs": "G100"}))[0], Built)
+
+
+def _within_budget(url: str | None) -> dict[str, str]:
+    assert url is not None
+    assert len(url) <= limits.PIXEL_URL_CHARS
+    return query(url)
+
+
+def test_a_huge_referrer_is_left_out_and_the_rest_of_the_pixel_kept() -> None:
+    # The review measured a 921 KB pixel_url: the page_referrer was copied whole.
+    referrer = "https://ref.example.com/?" + "q" * 921_000
+    item = built(purchase(page_referrer=referrer))
+    params = _within_budget(item.pixel_url)
+    assert "ad[ref]" not in params
+    assert params["ed[event_id]"] == item.payload["event_id"]
+    assert params["ad[loc]"] == item.payload["event_source_url"]
+    assert params["ed[line_items][0][product_id]"] == item.payload["custom_data"]["contents"][0]["id"]
+
+
+def test_a_usual_referrer_is_kept() -> None:
+    params = _within_budget(built(purchase(page_referrer="https://www.example.com/p?q=1")).pixel_url)
+    assert params["ad[ref]"] == "https://www.example.com/p?q=1"
+
+
+def test_many_long_item_names_keep_the_first_line_items_that_fit_without_a_gap() -> None:
+    # 20 items with names of 300 characters, each 1,800 when percent-encoded ("é" is %C3%A9): far
+    # past the budget. The short referrer, last in line, still fits in what the items leave.
+    name = "é" * 300
+    items = [{"item_id": f"SKU-{n}", "item_name": name, "price": 1, "quantity": 1} for n in range(20)]
+    item = built(purchase(items=items, page_referrer="https://www.example.com/"))
+    params = _within_budget(item.pixel_url)
+    ids = [value for key, value in params.items() if key.endswith("[product_id]")]
+    assert 0 < len(ids) < 20
+    assert ids == [f"SKU-{n}" for n in range(len(ids))]  # numbered from 0, in order
+    assert all(params[f"ed[line_items][{n}][product_name]"] == name for n in range(len(ids)))
+    assert params["ed[event_id]"] == item.payload["event_id"]
+    assert params["ad[ref]"] == "https://www.example.com/"
+
+
+def test_the_longest_values_an_event_may_have_still_give_a_pixel_within_the_budget() -> None:
+    # An event_id of 256 four-byte characters (3,072 encoded, always kept whole), the longest
+    # event_source_url, texts and line items, as a built event may hold them.
+    text = "😀" * limits.TEXT_CHARS
+    contents = [{"id": text, "item_name": text, "item_brand": text, "item_category": text,
+                 "item_price": "1", "quantity": 1} for _ in range(limits.FIELD_ITEMS["contents"])]
+    event_id = "😀" * limits.FIELD_CHARS["event_id"]
+    page = "https://shop.example.com/?" + "a" * (limits.FIELD_CHARS["event_source_url"] - 26)
+    event = {"event_name": "checkout", "action_source": "web", "event_id": event_id, "event_source_url": page,
+             "user_data": {"em": [hashlib.sha256(b"jane@example.com").hexdigest()]},
+             "custom_data": {"value": "1", "currency": "EUR", "order_id": text, "search_string": text,
+                             "num_items": 500, "contents": contents}}
+    params = _within_budget(pixel_url(event, TAG_ID, "https://ref.example.com/?" + "b" * 8000))
+    assert params["ed[event_id]"] == event_id
+    assert (params["event"], params["tid"], params["noscript"]) == ("checkout", TAG_ID, "1")
+    assert params["ed[value]"] == "1"
+    assert "ed[order_id]" not in params  # 12,000 characters encoded: left out, not cut
