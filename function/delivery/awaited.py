@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
+from function import retry
 from function.credentials.tokens import TokenUnavailable
-from function.delivery import retry
 from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Attempt, Batch, Deliverer, HandOff, Outgoing, batches
 from function.limits import EVENTS_PER_CALL

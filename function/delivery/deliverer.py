@@ -13,8 +13,8 @@ from typing import Any
 
 import tenacity
 
+from function import retry
 from function.credentials.tokens import TokenProvider
-from function.delivery import retry
 from function.delivery.pinterest import Answer, PinterestClient, PinterestUnavailable
 from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord, Journal

@@ -19,8 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from google.auth.credentials import AnonymousCredentials
-
 from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Outgoing
 from function.limits import is_ad_account_id
@@ -112,6 +110,7 @@ def google_client(kind: str, emulator_host: str | None, **options: Any) -> Any:
     pubsub = importlib.import_module("google.cloud.pubsub_v1")
     if not emulator_host:
         return getattr(pubsub, f"{kind}Client")(**options)
+    from google.auth.credentials import AnonymousCredentials  # here: a cold start loads no google.auth
     grpc = importlib.import_module("grpc")
     transports = importlib.import_module(f"google.pubsub_v1.services.{kind.lower()}.transports.grpc")
     transport = getattr(transports, f"{kind}GrpcTransport")(channel=grpc.insecure_channel(emulator_host),

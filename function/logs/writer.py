@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 
 import tenacity
 
-from function.delivery.retry import stop_strategy
 from function.logs.console import ConsoleLog
 from function.logs.store import LogStore, PendingRow, StoreUnavailable
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
+from function.retry import stop_strategy
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
 BUFFER_MAX = 10_000

@@ -69,3 +69,11 @@ def test_an_adapter_wing_never_loads_settings_app_or_web(wing: str) -> None:
     loaded = imported(modules(wing))["modules"]
     assert [name for name in loaded if name in ("function.settings", "function.app", "function.__main__")
             or name.startswith("function.web")] == []
+
+
+@pytest.mark.parametrize("wing", ["credentials", "logs"])
+def test_logs_and_credentials_never_load_delivery(wing: str) -> None:
+    # Delivery records what it does through logs and asks credentials for the token: an arrow back
+    # would be a cycle between wings (logs/writer.py once took its retry strategy from delivery).
+    loaded = imported(modules(wing))["modules"]
+    assert [name for name in loaded if name.startswith("function.delivery")] == []

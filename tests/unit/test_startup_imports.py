@@ -23,7 +23,7 @@ import main
 print(json.dumps(sorted(sys.modules)))
 """
 # Top-level packages no default start-up may load.
-NEVER = ("phonenumbers", "pycountry", "google.cloud.bigquery", "google.cloud.secretmanager",
+NEVER = ("phonenumbers", "pycountry", "google.auth", "google.cloud.bigquery", "google.cloud.secretmanager",
          "google.cloud.secretmanager_v1", "google.cloud.pubsub", "google.cloud.pubsub_v1", "google.api_core",
          "grpc")
 

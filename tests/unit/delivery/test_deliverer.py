@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from function.delivery import retry
+from function import retry
 from function.delivery.deliverer import TOKEN_REJECTED, Batch, Deliverer, Outgoing, batches, read_answer
 from function.delivery.pinterest import Answer, PinterestUnavailable
 from function.logs.console import ConsoleLog

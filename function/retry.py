@@ -1,7 +1,8 @@
-"""When and how long to wait before re-sending a batch to Pinterest.
+"""When and how long to wait before another try: a batch re-sent to Pinterest, a log batch re-stored.
 
-The policy is a predicate over tables plus tenacity's full-jitter wait; Pinterest's
-Retry-After wins when it says more. Re-sends keep each event's event_id, so Pinterest
+One strategy for every retry, beside process_thread.py, so that delivery and logs share it without
+importing each other. The policy is a predicate over tables plus tenacity's full-jitter wait;
+Pinterest's Retry-After wins when it says more. Re-sends keep each event's event_id, so Pinterest
 deduplicates whatever an unknown outcome (a timeout) already delivered.
 """
 
