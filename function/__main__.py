@@ -21,9 +21,11 @@ from typing import Any
 
 from function.app import build_deliverer, open_store, probe_accounts, run_drain, run_probes, table_journal
 from function.credentials.secret_manager import SecretManager
+from function.delivery.drain import subscriber_client
+from function.delivery.queue import decode
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
-from function.limits import MAX_EVENT_AGE_S, is_ad_account_id
+from function.limits import EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals
 from function.logs.query import LogQuery, parse_since
@@ -46,6 +48,10 @@ _REPLAY_COLUMNS = (("EVENT ID", "event_id", 36), ("EVENT", "event_name", 18), ("
 _TIMESTAMP_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 # Exit codes: 0 done, 1 some replayed events failed, 2 the command could not run.
 _FAILED, _UNUSABLE = 1, 2
+# How far back `replay` looks in the log by default: Pinterest's 7 days.
+_REPLAY_SINCE = "7d"
+# 5 s: how long `replay --dead-letters --dry-run` waits for one pull (the emulator holds an empty one ~4 s).
+_PEEK_PULL_S = 5.0
 # What `make dev` (tools/dev.py) writes once its function answers: the settings that function runs with.
 DEV_SETTINGS = CHECKOUT / ".local" / "dev.env"
 
@@ -85,7 +91,10 @@ def _logs(args: argparse.Namespace, settings: Settings, store: LogStore, now: da
 
 
 def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
-    rows = store.replayable(LogQuery(parse_since(args.since, now), args.event_id, limit=args.limit))
+    if args.dead_letters:
+        return _dead_letters(args, settings, now)
+    since = args.since or _REPLAY_SINCE
+    rows = store.replayable(LogQuery(parse_since(since, now), args.event_id, limit=args.limit))
     chosen = triage(rows, now.timestamp(), AccountAllowlist(settings.ad_account_id, settings.ad_account_ids))
     if args.dry_run:
         results = [Replayed(str(item.payload.get("event_id")), item.payload.get("event_name"), "would send",
@@ -101,10 +110,11 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
         finally:
             rows_journal.close()
     results += chosen.refused
-    if settings.pubsub_dead_letter_subscription and not args.dry_run:
-        dead = run_drain(settings, subscription=settings.pubsub_dead_letter_subscription,
-                         retry_window_s=MAX_EVENT_AGE_S, max_events=args.limit)
-        print(f"dead-letter subscription: {json.dumps(asdict(dead))}", file=sys.stderr)
+    return _results(args, results)
+
+
+def _results(args: argparse.Namespace, results: Sequence[Replayed]) -> int:
+    """The results as a table (or JSON lines) on stdout, their counts on stderr; 1 when any failed."""
     if args.json:
         for result in results:
             print(json.dumps(asdict(result), separators=(",", ":")))
@@ -114,6 +124,64 @@ def _replay(args: argparse.Namespace, settings: Settings, store: LogStore, now: 
     print(", ".join(f"{count} {word}" for word, count in counts.items()) or "nothing to replay",
           file=sys.stderr)
     return _FAILED if counts.get(Outcome.FAILED) else 0
+
+
+def _dead_letters(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    """`replay --dead-letters`: the messages of PUBSUB_DEAD_LETTER_SUBSCRIPTION, up to --limit, drained
+    as the drain does (over 7 days old, or poison: failed on record); with --dry-run only listed."""
+    name = settings.pubsub_dead_letter_subscription
+    if not name:
+        raise ConfigError("--dead-letters needs PUBSUB_DEAD_LETTER_SUBSCRIPTION")
+    if args.event_id is not None or args.since is not None:
+        raise ValueError("--event-id and --since choose logged failures; --dead-letters takes the "
+                         "dead-letter subscription's messages as they come, up to --limit")
+    if args.dry_run:
+        return _results(args, _peek(settings, name, args.limit, now.timestamp()))
+    dead = run_drain(settings, subscription=name, retry_window_s=MAX_EVENT_AGE_S, max_events=args.limit)
+    print(json.dumps(asdict(dead), separators=(",", ":")))
+    print(f"dead-letter subscription: {dead.pulled} pulled, {dead.delivered} delivered, {dead.failed} "
+          f"failed, {dead.retrying} left for another run", file=sys.stderr)
+    return _FAILED if dead.failed else 0
+
+
+def _peek(settings: Settings, subscription: str, limit: int, now_s: float) -> list[Replayed]:
+    """What up to `limit` messages of the subscription would give, each given back at once (nacked)."""
+    from google.api_core.exceptions import DeadlineExceeded
+
+    client = subscriber_client(settings.pubsub_emulator_host)
+    held: list[str] = []
+    found: list[Replayed] = []
+    try:
+        while len(held) < limit:
+            try:
+                answer = client.pull(subscription=subscription, timeout=_PEEK_PULL_S,
+                                     max_messages=min(limit - len(held), EVENTS_PER_CALL))
+            except DeadlineExceeded:
+                break
+            if not answer.received_messages:
+                break
+            for received in answer.received_messages:
+                held.append(received.ack_id)
+                found.append(_would(received.message, now_s))
+    finally:
+        for start in range(0, len(held), EVENTS_PER_CALL):
+            client.modify_ack_deadline(subscription=subscription, ack_ids=held[start:start + EVENTS_PER_CALL],
+                                       ack_deadline_seconds=0)
+        client.close()
+    return found
+
+
+def _would(message: Any, now_s: float) -> Replayed:
+    """What draining one dead-lettered message would do with it: send it, or fail it and why."""
+    try:
+        queued = decode(message.data)
+    except ValueError as exc:
+        return Replayed(str(message.attributes.get("event_id", "")), None, "would fail",
+                        f"poison Pub/Sub message: {exc}")
+    event_id, name = str(queued.item.payload.get("event_id")), queued.item.payload.get("event_name")
+    if now_s - queued.accepted_at > MAX_EVENT_AGE_S:
+        return Replayed(event_id, name, "would fail", "accepted more than Pinterest's 7 days ago")
+    return Replayed(event_id, name, "would send", "from the dead-letter subscription")
 
 
 def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
@@ -193,8 +261,10 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("--json", action="store_true", help="one JSON row per line")
     logs.set_defaults(run=_logs)
     replay = commands.add_parser("replay", help="send events whose last outcome is failed or dropped again")
-    replay.add_argument("--since", default="7d", help="how far back (default 7d, Pinterest's window)")
+    replay.add_argument("--since", help=f"how far back (default {_REPLAY_SINCE}, Pinterest's window)")
     replay.add_argument("--event-id")
+    replay.add_argument("--dead-letters", action="store_true",
+                        help="send what PUBSUB_DEAD_LETTER_SUBSCRIPTION holds instead of the logged failures")
     replay.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
     replay.add_argument("--limit", type=int, default=1000, help="events at most (default 1000)")
     replay.add_argument("--json", action="store_true", help="one JSON result per line")

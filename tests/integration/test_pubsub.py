@@ -7,6 +7,7 @@ accepted = delivered + failed, lost 0, duplicates only with the same event_id.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -320,9 +321,27 @@ def test_what_no_drain_could_settle_is_dead_lettered_and_replay_sends_it(
         stop_process(server.process)
     refuse_until_dead_lettered(queue, 5)
     assert queue.backlog() == 0
-    replay = subprocess.run([sys.executable, "-m", "function", "replay"], cwd=ROOT, env={**os.environ, **env},
-                            capture_output=True, text=True, timeout=60)
-    assert replay.returncode == 0, replay.stderr
+    publish_raw(dataclasses.replace(queue, topic=queue.topic + "-dead"), [b"not an event"])
+
+    def replay(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "function", "replay", *args], cwd=ROOT,
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+
+    # The logged failures only: an --event-id never drains the dead-letter subscription.
+    assert replay("--event-id", "dead-0").returncode == 0
+    assert queue.backlog(queue.dead_letter_subscription) == 6
+    listed = replay("--dead-letters", "--dry-run", "--json")
+    assert listed.returncode == 0, listed.stderr
+    results = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert sorted(r["event_id"] for r in results if r["result"] == "would send") == sorted(accepted)
+    assert [r["detail"] for r in results if r["result"] == "would fail"] == \
+        ["poison Pub/Sub message: the message is not JSON"]
+    assert len(replay("--dead-letters", "--dry-run", "--json", "--limit", "2").stdout.splitlines()) == 2
+    assert recorded_ids(clean_sandbox) == []  # a dry run sends nothing
+    assert queue.backlog(queue.dead_letter_subscription) == 6  # and takes nothing
+    sent = replay("--dead-letters")
+    assert sent.returncode == 1, sent.stderr  # the poison message failed on record
+    assert json.loads(sent.stdout.splitlines()[-1])["failed"] == 1  # the summary, after the drain's lines
     assert sorted(recorded_ids(clean_sandbox)) == sorted(accepted)
     assert queue.backlog(queue.dead_letter_subscription) == 0
 

@@ -77,3 +77,14 @@ def test_logs_names_the_fields_an_event_was_warned_of(tmp_path: Path,
     heading, row = capsys.readouterr().out.splitlines()
     assert heading.endswith("WARNED")
     assert row.endswith("custom_data.value, user_data.ph")
+
+
+def test_replay_dead_letters_needs_its_subscription_and_refuses_the_log_s_filters(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    local = {"LOG_SQLITE_PATH": str(tmp_path / "log.sqlite3")}
+    assert main(["replay", "--dead-letters"], environ=local) == 2
+    assert "--dead-letters needs PUBSUB_DEAD_LETTER_SUBSCRIPTION" in capsys.readouterr().err
+    dead = {**local, "PUBSUB_DEAD_LETTER_SUBSCRIPTION": "projects/my-project/subscriptions/events-dead"}
+    for chosen in (["--event-id", "A-1"], ["--since", "1d"]):
+        assert main(["replay", "--dead-letters", "--dry-run", *chosen], environ=dead) == 2
+        assert "--event-id and --since choose logged failures" in capsys.readouterr().err
