@@ -25,7 +25,7 @@ from function.delivery.drain import subscriber_client
 from function.delivery.queue import decode
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
-from function.limits import EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
+from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journals
 from function.logs.query import LogQuery, parse_since
@@ -186,7 +186,7 @@ def _would(message: Any, now_s: float) -> Replayed:
 
 def _report(args: argparse.Namespace, settings: Settings, store: LogStore, now: datetime) -> int:
     if args.ad_account is not None and not is_ad_account_id(args.ad_account):
-        raise ValueError(f"--ad-account {args.ad_account!r}: an ad account id is 1 to 18 digits")
+        raise ValueError(f"--ad-account {args.ad_account!r}: an ad account id is {AD_ACCOUNT_ID_RULE}")
     found = figures(store.delivered(LogQuery(parse_since(args.since, now), ad_account_id=args.ad_account)))
     if args.json:
         print(json.dumps({"since": args.since, "findings": [finding.text for finding in findings(found)],

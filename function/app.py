@@ -42,7 +42,7 @@ from function.logs.table_journal import TableJournal
 from function.logs.writer import LogWriter
 from function.pipeline import options as request_options
 from function.pipeline.build import Context
-from function.pipeline.options import AccountAllowlist
+from function.pipeline.options import AccountAllowlist, DeliveryMode
 from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
@@ -86,9 +86,9 @@ def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal, *
     optimistic = BackgroundSender(deliverer, journal, batch_max=settings.batch_max,
                                   batch_wait_s=settings.batch_wait_ms / 1000, queue_max=settings.queue_max,
                                   queue_max_bytes=settings.queue_max_bytes)
-    background: dict[str, Delivery] = {"optimistic": optimistic}
+    background: dict[str, Delivery] = {DeliveryMode.OPTIMISTIC: optimistic}
     if settings.pubsub_topic:
-        background["pubsub"] = Publisher(
+        background[DeliveryMode.PUBSUB] = Publisher(
             settings.pubsub_topic, client=lambda: publisher_client(settings.pubsub_emulator_host),
             timeout_s=settings.pubsub_publish_timeout_s)
     awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over,

@@ -29,10 +29,11 @@ from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Attempt, Batch, Deliverer, HandOff, Outgoing, batches
 from function.limits import EVENTS_PER_CALL
 from function.outcomes import Outcome
+from function.pipeline.options import DeliveryMode
 from function.process_thread import Workers
 
 # How awaited attempts are marked in the `delivery` column.
-MODE = "awaited"
+MODE = DeliveryMode.AWAITED
 # What the caller and the log are told of a call still under way at the deadline.
 STILL_CALLING = "no answer from Pinterest within the deadline; the call goes on in the background"
 # Why a batch was not called: the request's earlier calls used up the deadline.

@@ -21,6 +21,7 @@ from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub, scrub_json
 from function.outcomes import Outcome
 from function.pipeline.field_warnings import FieldWarning
+from function.pipeline.options import DeliveryMode
 
 # Pinterest's answers that refuse the token itself (401 after the refresh, 403 for an account it may
 # not send to): each is one console line whatever LOG_CONSOLE says, which terraform's token alert counts.
@@ -41,7 +42,7 @@ class Outgoing:
     tag_name: str | None = None
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
     event_id_source: str | None = None  # pipeline.request.EVENT_ID_SOURCES, kept in the log rows
-    delivery: str = "awaited"  # the mode its request chose (pinterest.delivery); modes.py routes by it
+    delivery: str = DeliveryMode.AWAITED  # its request's mode (pinterest.delivery); modes.py routes by it
 
 
 # Where a batch whose retries no longer fit in its deadline may go: `hand_off(items, not_before)`

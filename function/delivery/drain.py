@@ -31,12 +31,13 @@ from function.logs.console import ConsoleLog
 from function.logs.journal import EventRecord, Journal
 from function.outcomes import Outcome
 from function.pipeline import validate
+from function.pipeline.options import DeliveryMode
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 K = TypeVar("K")  # how a message is acked: its ack id (pull) or the message itself (streaming pull)
 
 # How delivered attempts are marked in the `delivery` column.
-MODE = "pubsub"
+MODE = DeliveryMode.PUBSUB
 # 30 s: how long one batch may keep retrying before it is left to Pub/Sub's redelivery; under the
 # subscription's 60 s ack deadline, so a batch is settled before Pub/Sub hands it to another consumer.
 BATCH_DEADLINE_S = 30.0

@@ -22,6 +22,7 @@ from function.delivery.deliverer import Batch, Deliverer, Outgoing, dropped_reco
 from function.errors import ServiceUnavailable
 from function.logs.journal import Journal
 from function.outcomes import Outcome
+from function.pipeline.options import DeliveryMode
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
 # 30 s: how long a lane keeps retrying one batch while the instance is healthy.
@@ -223,7 +224,7 @@ class BackgroundSender:
         """Deliver one batch within the retry window, ended by the shutdown deadline."""
         started = self._clock()
         try:
-            self._deliverer.deliver(batch, "optimistic",
+            self._deliverer.deliver(batch, DeliveryMode.OPTIMISTIC,
                                     lambda: min(started + RETRY_WINDOW_S, self._shutdown_at))
         except Exception as exc:  # the lane must survive anything and keep the record
             self._drop(batch, f"delivery error: {type(exc).__name__}")
@@ -233,4 +234,4 @@ class BackgroundSender:
                     lane.in_flight = None
 
     def _drop(self, batch: Batch, reason: str) -> None:
-        self._journal.record(dropped_records(batch, "optimistic", reason))
+        self._journal.record(dropped_records(batch, DeliveryMode.OPTIMISTIC, reason))

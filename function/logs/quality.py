@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Pinterest's match keys (Conversions API user_data), in the order the report lists them; every
-# user_data key the function sends but `partner_id`, which identifies the partner, not the user.
-MATCH_KEYS = ("em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country", "external_id",
-              "hashed_maids", "client_ip_address", "client_user_agent", "click_id")
+from function.pipeline.fields import FIELDS
+
+# Pinterest's match keys (Conversions API user_data), in the field table's order, which the report
+# lists: every user_data key the function sends but `partner_id`, which identifies the partner.
+MATCH_KEYS = tuple(row.key for row in FIELDS if row.section == "user_data" and row.key != "partner_id")
 
 
 def match_keys(payload: Mapping[str, Any]) -> list[str]:

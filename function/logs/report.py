@@ -19,6 +19,7 @@ from typing import Any
 from function.logs.quality import MATCH_KEYS
 from function.logs.schema import TIMESTAMP_FORMAT
 from function.outcomes import Outcome
+from function.pipeline.request import SITE_GIVEN
 
 # IP address and user agent count as one key: Pinterest matches on the pair, not on either alone.
 _PAIR = ("client_ip_address", "client_user_agent")
@@ -35,8 +36,6 @@ def _reported() -> Iterator[tuple[str, tuple[str, ...]]]:
 
 # The key figures, each a share of delivered events: its name, and the match keys an event needs for it.
 REPORTED_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(_reported())
-# event_id sources a site gave: the browser tag can send the same id, so Pinterest deduplicates.
-SITE_GIVEN = frozenset({"event_id", "transaction_id"})
 # Nearest-rank percentiles of lateness; match_quality.sql takes the same ranks.
 P50, P95 = 0.5, 0.95
 # Lateness worth fixing: Pinterest attributes late conversions poorly, and refuses them after 7 days.

@@ -9,6 +9,7 @@ import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import partial
 from typing import Any, NoReturn, Protocol
 
@@ -21,10 +22,20 @@ from function.pipeline.memo import RequestMemo
 from function.pipeline.parse import FLAT_PREFIX, RESERVED, quoted
 from function.pipeline.paths import EventPath
 
+
+class DeliveryMode(StrEnum):
+    """How an event goes to Pinterest: the words of pinterest.delivery and PINTEREST_DELIVERY, and of
+    the log rows' `delivery` column (replay marks its re-sends with its own word)."""
+
+    AWAITED = "awaited"
+    OPTIMISTIC = "optimistic"
+    PUBSUB = "pubsub"
+
+
 # The words each deployment-wide option may take; settings.py reads the same vocabularies.
 EVENT_NAME_SETUPS = ("inherit", "standard", "custom")
 ACTION_SOURCES = ("web", "offline", "app_ios", "app_android")
-DELIVERY_MODES = ("awaited", "optimistic", "pubsub")
+DELIVERY_MODES = tuple(mode.value for mode in DeliveryMode)
 CONSENT_MODES = ("optional", "required")
 
 
@@ -105,7 +116,7 @@ class Options:
     event_name: str
     action_source: str
     test: bool
-    delivery: str = "awaited"
+    delivery: str = DeliveryMode.AWAITED
     event_map: Mapping[str, str] = field(default_factory=dict)
     debug: bool = False
     ad_account_id: str = ""  # '' = the deployment's PINTEREST_AD_ACCOUNT_ID

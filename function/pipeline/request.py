@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 from function import limits
@@ -21,9 +22,20 @@ from function.pipeline.pixel import pixel_url
 # The event_id row of the field table: a refused event is named from the same sources, in its order.
 _EVENT_ID = next(f for f in FIELDS if f.key == "event_id")
 _REFERRER = EventPath("page_referrer")
-# Where a sent event's id came from, as the log rows keep it: the site's own id (the override or
-# `event_id`), its `transaction_id`, or one made up here, which can never deduplicate with the tag.
-EVENT_ID_SOURCES = ("event_id", "transaction_id", "generated")
+
+
+class EventIdSource(StrEnum):
+    """Where a sent event's id came from, as the log rows keep it: the site's own id (the override or
+    `event_id`), its `transaction_id`, or one made up here, which can never deduplicate with the tag."""
+
+    EVENT_ID = "event_id"
+    TRANSACTION_ID = "transaction_id"
+    GENERATED = "generated"
+
+
+EVENT_ID_SOURCES = tuple(source.value for source in EventIdSource)
+# The sources a site gave: the browser tag can send the same id, so Pinterest deduplicates the two.
+SITE_GIVEN = frozenset(EVENT_ID_SOURCES) - {EventIdSource.GENERATED}
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class Built:
     ga4_event_name: str | None = None
     pixel_url: str | None = None  # the tag pixel for this event, when the request asks for one
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
-    event_id_source: str = "generated"  # one of EVENT_ID_SOURCES
+    event_id_source: str = EventIdSource.GENERATED
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,8 @@ def _event_id_source(event: dict[str, Any]) -> str:
     """Which source gave a built event its id; none usable means the build generated one."""
     found = _first_id(event)
     if found is None:
-        return "generated"
-    return "event_id" if found[0] is _EVENT_ID.override else found[0].parts[0]
+        return EventIdSource.GENERATED
+    return EventIdSource.EVENT_ID if found[0] is _EVENT_ID.override else EventIdSource(found[0].parts[0])
 
 
 def _first_id(event: dict[str, Any]) -> tuple[EventPath, str] | None:
