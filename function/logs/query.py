@@ -77,8 +77,9 @@ def replayable_sql(table: str, mark: str) -> str:
     )
 
 
-# Columns `report` reads of a delivered row; `warnings` only where the table has it.
-_DELIVERED_COLUMNS = ("ad_account_id", "event_name", "outcome", "timestamp", "event_id_source", "match_keys")
+# Columns `report` reads of a delivered row.
+_DELIVERED_COLUMNS = ("ad_account_id", "event_name", "outcome", "timestamp", "event_id_source", "match_keys",
+                      "warnings")
 
 
 def delivered_sql(table: str, mark: str, event_time: str) -> str:
@@ -88,9 +89,8 @@ def delivered_sql(table: str, mark: str, event_time: str) -> str:
     before the log named match keys (match_keys null) are left out. `event_time` is the dialect's
     expression for the payload's event_time.
     """
-    warnings = "warnings" if "warnings" in COLUMNS else "NULL AS warnings"
     return (
-        f"SELECT {', '.join(_DELIVERED_COLUMNS)}, {event_time} AS event_time, {warnings}"  # noqa: S608
+        f"SELECT {', '.join(_DELIVERED_COLUMNS)}, {event_time} AS event_time"  # noqa: S608
         f" FROM {table} WHERE timestamp >= {mark}since AND outcome = '{Outcome.DELIVERED}'"
         f" AND match_keys IS NOT NULL"
         f" AND ({mark}ad_account_id IS NULL OR ad_account_id = {mark}ad_account_id)"

@@ -64,13 +64,9 @@ _TYPE_CHECKS = {
 }
 
 
-def problems(row: Mapping[str, Any]) -> list[str]:
-    """What makes `row` unfit for the table: unknown columns, missing REQUIRED ones, wrong types."""
-    return checked(row)[0]
-
-
 def checked(row: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """`problems(row)` and `to_wire(row)` at once: each JSON column is dumped once, for both."""
+    """What makes `row` unfit for the table (unknown columns, missing REQUIRED ones, wrong types), and
+    `to_wire(row)`, at once: each JSON column is dumped once, for both."""
     texts = {name: _json_text(value) for name, value in row.items()
              if value is not None and name in _JSON_COLUMN_SET}
     found = [f"{name}: not a column of the log table" for name in row if name not in TYPES]

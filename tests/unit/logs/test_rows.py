@@ -8,7 +8,7 @@ import pytest
 
 from function.logs.journal import EventRecord
 from function.logs.rows import InstanceFacts, build_row, row_id, safe_url
-from function.logs.schema import COLUMNS, problems
+from function.logs.schema import COLUMNS, checked
 from function.pipeline.field_warnings import FieldWarning
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -32,7 +32,7 @@ def attempt(**overrides: object) -> EventRecord:
 def test_a_delivered_attempt_fills_every_column_with_the_schemas_types() -> None:
     row = build_row(attempt(), FACTS, NOW)
     assert list(row) == list(COLUMNS)
-    assert problems(row) == []
+    assert checked(row)[0] == []
     assert row == {
         "timestamp": "2026-05-01T12:00:00.123456Z", "type": "Response", "trace_id": "t" * 32,
         "tag_name": "Pinterest CAPI", "event_name": "checkout", "request_method": "POST", "request_url": URL,
@@ -78,7 +78,7 @@ def test_a_failure_has_a_category_to_group_by_and_the_full_text_as_error(
         record: EventRecord, reason: str, kind: str) -> None:
     row = build_row(record, FACTS, NOW)
     assert (row["reason"], row["type"], row["error"]) == (reason, kind, record.reason)
-    assert problems(row) == []
+    assert checked(row)[0] == []
 
 
 def test_a_refusal_keeps_its_reason_and_carries_no_payload() -> None:
@@ -87,7 +87,7 @@ def test_a_refusal_keeps_its_reason_and_carries_no_payload() -> None:
     assert row["reason"] == "user_data needs em, hashed_maids or ip and ua"
     assert (row["request_body"], row["error"], row["type"]) == (None, None, "Message")
     assert row["function_revision"] is None
-    assert problems(row) == []
+    assert checked(row)[0] == []
 
 
 def test_texts_from_other_systems_are_scrubbed_again() -> None:
@@ -143,7 +143,7 @@ def test_the_warnings_column_lists_field_and_reason_and_is_null_without_any() ->
     row = build_row(attempt(warnings=(warning,)), FACTS, NOW)
     assert row["warnings"] == [{"field": "user_data.em",
                                 "reason": "user_data.email_address is not an e-mail address; not sent"}]
-    assert problems(row) == []
+    assert checked(row)[0] == []
     assert build_row(attempt(), FACTS, NOW)["warnings"] is None
 
 
@@ -161,7 +161,7 @@ def test_a_row_names_the_match_keys_an_event_carried_never_their_values() -> Non
                                         "partner_id": "p-1", "fn": []}}
     row = build_row(attempt(payload=payload), FACTS, NOW)
     assert row["match_keys"] == ["em", "ph", "client_ip_address", "client_user_agent", "click_id"]
-    assert problems(row) == []
+    assert checked(row)[0] == []
 
 
 def test_a_row_without_a_payload_names_no_match_keys() -> None:
