@@ -66,6 +66,15 @@ def test_test_mode_override_reaches_pinterest_as_a_query_flag(function_server: F
     assert recorded(clean_sandbox)[0]["test"] is True
 
 
+def test_pubsub_delivery_asked_of_a_deployment_without_a_topic_goes_awaited(function_server: FunctionServer,
+                                                                          clean_sandbox: Sandbox) -> None:
+    # As the README says (it once said 400): the request is sent and answered with Pinterest's result.
+    response = function_server.post({**purchase("ps-1"), "pinterest": {"delivery": "pubsub"}})
+    assert response.status_code == 200, response.text
+    assert response.json()["events"][0]["status"] == "sent"
+    assert [r["event"]["event_id"] for r in recorded(clean_sandbox)] == ["ps-1"]
+
+
 def test_a_failed_event_inside_a_200_is_reported_as_failed(function_server: FunctionServer,
                                                            clean_sandbox: Sandbox) -> None:
     requests.post(control(clean_sandbox, "faults"), json={"script": ["partial"]}, timeout=5)

@@ -187,7 +187,7 @@ def test_an_outage_longer_than_every_window_costs_no_event(
     assert len(accepted) == 100
     consumer = drain_process(env)  # keeps draining until stopped
     try:
-        # Down for longer than the awaited deadline (5 s) and the optimistic retry window (30 s).
+        # Down for longer than the awaited deadline (2.5 s) and the optimistic retry window (30 s).
         time.sleep(max(31 - (time.monotonic() - down_since), 0))
         assert recorded_ids(clean_sandbox) == []
         assert stats(clean_sandbox)["calls"], "the consumer kept trying"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from function.settings import settings_doc
+from function.settings import Settings, settings_doc
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -44,3 +44,12 @@ def test_readme_layout_names_every_top_level_folder_and_every_module_beside_the_
     assert listed == top
     modules = {path.name for path in (README.parent / "function").glob("*.py") if path.stem != "__init__"}
     assert {name for name in modules if name not in block.group(1)} == set()
+
+
+def test_the_readme_quotes_the_awaited_deadline_s_default_wherever_it_names_a_value() -> None:
+    # It said 5 s in three places after the default became 2.5 s.
+    text = README.read_text(encoding="utf-8")
+    default = f"{Settings.from_env({}, require_account=False).await_deadline_s:g} s"
+    quoted = re.findall(r"PINTEREST_AWAIT_DEADLINE_S`[,)]? \(?([0-9.]+ s)\)?", text)
+    assert len(quoted) >= 3
+    assert set(quoted) == {default}
