@@ -22,7 +22,7 @@ from typing import Any
 from function.app import build_deliverer, open_store, probe_accounts, run_drain, run_probes, table_journal
 from function.credentials.secret_manager import SecretManager
 from function.delivery.drain import subscriber_client
-from function.delivery.queue import decode
+from function.delivery.pubsub import decode
 from function.delivery.replay import ContinuedAttempts, Replayed, last_attempts, run, triage
 from function.errors import ConfigError
 from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id

@@ -70,8 +70,10 @@ locals {
     PUBSUB_DEAD_LETTER_SUBSCRIPTION = one(google_pubsub_subscription.dead_letter[*].id)
     PUBSUB_RETRY_WINDOW_S           = var.pubsub.retry_window_s
     PUBSUB_PUBLISH_TIMEOUT_S        = var.pubsub.publish_timeout_s
-    PUBSUB_DRAIN_BUDGET_S           = local.drain_count == 1 ? var.pubsub.drain_budget_s : null
-    PUBSUB_STREAM                   = local.pubsub && var.deploy_as == "service" ? true : null
+    # Must equal the subscription's dead-letter policy: the drain fails an event at its last delivery.
+    PUBSUB_MAX_DELIVERY_ATTEMPTS = local.pubsub ? var.pubsub.max_delivery_attempts : null
+    PUBSUB_DRAIN_BUDGET_S        = local.drain_count == 1 ? var.pubsub.drain_budget_s : null
+    PUBSUB_STREAM                = local.pubsub && var.deploy_as == "service" ? true : null
   }
   env = { for name, value in local.settings : name => value == null ? "" : tostring(value) }
 }

@@ -39,7 +39,8 @@ def function_plan(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
 def service_plan(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The service shape with pubsub delivery: a streaming service, the probe beside it, the backlog alert."""
     return _plan(terraform, tmp_path_factory.mktemp("probe-service"), {
-        "deploy_as": "service", "image": DIGEST, "delivery": {"mode": "pubsub"}, "compute": {"min_instances": 1},
+        "deploy_as": "service", "image": DIGEST, "delivery": {"mode": "pubsub"},
+        "compute": {"min_instances": 1},
         "pubsub": {"project_number": "123456789012"}, "probe": {"every_minutes": 60}})
 
 

@@ -23,7 +23,8 @@ SCHEDULER = "serviceAccount:pinterest-capi-sched@my-proj.iam.gserviceaccount.com
 def pubsub_plan(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> dict:
     inputs: Path = tmp_path_factory.mktemp("pubsub") / "pubsub.tfvars.json"
     inputs.write_text(json.dumps({"delivery": {"mode": "pubsub"},
-                                  "pubsub": {"project_number": "123456789012", "retry_window_s": 7200}}))
+                                  "pubsub": {"project_number": "123456789012", "retry_window_s": 7200,
+                                             "max_delivery_attempts": 20}}))
     return terraform.plan_json(terraform.ready("terraform"), *REQUIRED, f"-var-file={inputs}")
 
 
@@ -87,5 +88,9 @@ def test_gateway_and_drain_read_the_queue_they_were_given(pubsub_plan: dict) -> 
         assert (settings.delivery, settings.pubsub_retry_window_s, settings.pubsub_drain_budget_s) == \
             ("pubsub", 7200.0, 45.0)
         assert settings.pubsub_stream is False
+        # The drain fails an event at the delivery after which Pub/Sub would dead-letter it.
+        subscription = _after(pubsub_plan, "google_pubsub_subscription.events[0]")
+        assert settings.pubsub_max_delivery_attempts == \
+            subscription["dead_letter_policy"][0]["max_delivery_attempts"] == 20
     topic = _after(pubsub_plan, "google_pubsub_topic.events[0]")
     assert (topic["project"], topic["name"]) == ("my-proj", "pinterest-capi-events")

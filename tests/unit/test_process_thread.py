@@ -79,7 +79,9 @@ def test_workers_refuse_beyond_their_bound_and_reuse_their_threads() -> None:
     else:
         pytest.fail("the slots were never freed")
     assert done.acquire(timeout=5)
-    assert sorted(set(names)) == ["test-calls-0", "test-calls-1"]  # no third thread
+    # No third thread; which of the two ran each task is the scheduler's choice.
+    assert set(names) <= {"test-calls-0", "test-calls-1"}
+    assert not [t for t in threading.enumerate() if t.name == "test-calls-2"]
 
 
 def test_take_due_waits_for_a_full_batch_or_the_oldest_items_age() -> None:
