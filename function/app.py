@@ -93,7 +93,7 @@ def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal, *
             timeout_s=settings.pubsub_publish_timeout_s)
     awaited = Awaited(deliverer, settings.await_deadline_s, hand_off=optimistic.take_over,
                       max_calls=max_calls)
-    return ByMode(awaited, background, durable={"pubsub"})
+    return ByMode(awaited, background, durable={DeliveryMode.PUBSUB})
 
 
 def shutdown_hook(delivery: Delivery, rows: TableJournal, budget_s: float,

@@ -21,7 +21,13 @@ from function.identifiers import API_KEY_MIN_CHARS, api_keys, parse_one_secret_n
 from function.limits import AD_ACCOUNT_ID_RULE, EVENTS_PER_CALL, MAX_EVENT_AGE_S, is_ad_account_id
 from function.pipeline import event_names
 from function.pipeline.coerce import choice, switch
-from function.pipeline.options import ACTION_SOURCES, CONSENT_MODES, DELIVERY_MODES, EVENT_NAME_SETUPS
+from function.pipeline.options import (
+    ACTION_SOURCES,
+    CONSENT_MODES,
+    DELIVERY_MODES,
+    EVENT_NAME_SETUPS,
+    DeliveryMode,
+)
 
 LOG_CONSOLE_MODES = ("no", "debug", "always")
 AUTH_MODES = ("keys", "iam", "none")
@@ -241,7 +247,7 @@ class Settings:
         "PINTEREST_TIMEOUT_S", parse_seconds, "10",
         "Read timeout, in seconds, of one call to Pinterest (connect timeout: 3 s).")
     delivery: str = setting(
-        "PINTEREST_DELIVERY", choice(*DELIVERY_MODES), "awaited",
+        "PINTEREST_DELIVERY", choice(*DELIVERY_MODES), DeliveryMode.AWAITED,
         "awaited: answer with Pinterest's result; optimistic: answer 202 at once and send in batches; "
         "pubsub: answer 202 once Pub/Sub holds the events (PUBSUB_TOPIC), delivered by the drain.")
     await_deadline_s: float = setting(
@@ -276,7 +282,8 @@ class Settings:
         "(main.pinterest_capi_drain, PUBSUB_STREAM, python -m function drain).")
     pubsub_dead_letter_subscription: str = setting(
         "PUBSUB_DEAD_LETTER_SUBSCRIPTION", pubsub_name("subscriptions"), "",
-        "Subscription of the dead-letter topic, which `python -m function replay` also sends again.")
+        "Subscription of the dead-letter topic, which `python -m function replay --dead-letters` sends "
+        "again.")
     pubsub_retry_window_s: float = setting(
         "PUBSUB_RETRY_WINDOW_S", seconds_up_to(MAX_EVENT_AGE_S), "43200",
         "Seconds from acceptance during which a queued event that Pinterest could not take is retried "
@@ -392,7 +399,7 @@ class Settings:
 def _pubsub_problems(values: Mapping[str, Any]) -> list[str]:
     """What pubsub delivery needs, named before any event is accepted."""
     problems = []
-    if values.get("delivery") == "pubsub" and not values.get("pubsub_topic"):
+    if values.get("delivery") == DeliveryMode.PUBSUB and not values.get("pubsub_topic"):
         problems.append("PUBSUB_TOPIC is required when PINTEREST_DELIVERY is pubsub")
     if values.get("pubsub_stream") and not values.get("pubsub_subscription"):
         problems.append("PUBSUB_SUBSCRIPTION is required when PUBSUB_STREAM is true")

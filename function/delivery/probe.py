@@ -22,7 +22,7 @@ from function.logs.journal import EventRecord, Journal
 from function.logs.scrub import scrub
 from function.outcomes import Outcome
 from function.pipeline.build import Context
-from function.pipeline.options import Options
+from function.pipeline.options import DeliveryMode, Options
 from function.pipeline.request import Built, build_events
 
 PROBE_PASSED = "pinterest probe passed"
@@ -34,7 +34,7 @@ _PROBE_IP = "192.0.2.1"
 _PROBE_AGENT = "pinterest-capi-probe/1"
 # The probe's options: a page visit in test mode, whatever the deployment's naming and test mode say.
 PROBE_OPTIONS = Options(event_name_setup="inherit", event_name="", action_source="web", test=True,
-                        delivery="awaited")
+                        delivery=DeliveryMode.AWAITED)
 
 
 @dataclass(frozen=True)
