@@ -57,7 +57,9 @@ class ByMode:
                     (kept if name in self._durable else declined).append(item)
         awaited = [item for item in items if item.delivery not in self._background] + declined
         sent = self._awaited.send(awaited + kept, deadline=deadline, kept=kept, whole=not taken)
-        taken.update(zip(map(id, awaited + kept), sent.taken, strict=True))  # type: ignore[arg-type]
+        # Awaited delivery settles every event it is given: it declines none.
+        taken.update((id(item), answer) for item, answer in zip(awaited + kept, sent.taken, strict=True)
+                     if answer is not None)
         return Sent(tuple(taken[id(item)] for item in items), sent.attempts)
 
     def close(self, until: float) -> None:
