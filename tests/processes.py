@@ -162,10 +162,16 @@ def recorded_ids(sandbox: Sandbox) -> list[str]:
 
 def sqlite_rows(server: FunctionServer, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
     """The server's SQLite log rows for `sql`; none until its writer has created the file and table."""
-    database = Path(str(server.log_path) + ".sqlite3")
+    return [tuple(row) for row in database_rows(Path(str(server.log_path) + ".sqlite3"), sql, params)]
+
+
+def database_rows(database: Path, sql: str = "SELECT * FROM events",
+                  params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+    """Rows of a SQLite log file (by column name or index); none until a writer has created its table."""
     if not database.exists():
         return []
     with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
         try:
             return db.execute(sql, params).fetchall()
         except sqlite3.OperationalError:  # the writer has not created its table yet

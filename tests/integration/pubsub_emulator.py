@@ -22,7 +22,7 @@ from google.api_core.exceptions import DeadlineExceeded
 
 from function.delivery.drain import subscriber_client
 from function.delivery.pubsub import google_client
-from tests.processes import free_port
+from tests.processes import database_rows, free_port
 
 PROJECT = "gateway-test"
 # The shortest ack deadline Pub/Sub allows: a killed consumer's messages come back after it.
@@ -162,10 +162,4 @@ def publish_raw(queue: Queue, bodies: list[bytes]) -> None:
 
 def sqlite_rows(path: Path) -> list[dict[str, object]]:
     """Every log row the drain and gateways wrote to one SQLite file."""
-    import sqlite3
-
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute("SELECT * FROM events")]
+    return [dict(row) for row in database_rows(path)]
