@@ -18,6 +18,7 @@ from tests.processes import (
     AD_ACCOUNT,
     SANDBOX_TOKEN,
     FunctionServer,
+    missing,
     start_function,
     stop_process,
 )
@@ -31,7 +32,7 @@ NODE = shutil.which("node")
 def node(*args: str, timeout_s: float = 60) -> str:
     """The harness's standard output; Node is needed (Node 20 is on the development machines)."""
     if NODE is None:
-        pytest.skip("node is not on PATH: the tag template's code cannot run")
+        missing("node is not on PATH: the tag template's code cannot run")
     done = subprocess.run([NODE, str(HARNESS), *args], capture_output=True, text=True, timeout=timeout_s,
                           check=False)
     assert done.returncode == 0, done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from function.logs.schema import SCHEMA_PATH
-from tests.processes import ROOT, free_port, stop_process, wait_for_port
+from tests.processes import ROOT, free_port, missing, stop_process, wait_for_port
 
 BQ_VENV = ROOT / ".venv-bq"
 PROJECT = "test-project"
@@ -52,10 +51,7 @@ def _emulator_installed() -> Path:
     """The emulator's executable; `make test` installs it, CI must have it, elsewhere the tests skip."""
     executable = BQ_VENV / "bin" / "bqemulator"
     if not executable.exists():
-        message = "the BigQuery emulator is not installed: `make test` sets up .venv-bq"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the BigQuery emulator is not installed: `make test` sets up .venv-bq")
     if not list(DUCKDB_EXTENSIONS.glob("*/spatial.duckdb_extension")):
         # Once per $HOME: DuckDB's spatial extension from its PyPI package, or bqemulator downloads it.
         subprocess.run([str(BQ_VENV / "bin" / "python"), "-c",

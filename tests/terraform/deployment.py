@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.processes import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "terraform"
@@ -36,10 +36,7 @@ def tool(name: str) -> Path:
     """A tool from its venv; without it, skip locally and fail in CI (`make test` installs them)."""
     path = TOOLS[name]
     if not path.exists():
-        message = f"{path.relative_to(ROOT)} is missing: `make test` installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{path.relative_to(ROOT)} is missing: `make test` installs it")
     return path
 
 

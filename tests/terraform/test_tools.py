@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
+from tests.processes import missing
 from tests.terraform.deployment import (
     CLOUDBUILD,
     MODULE,
@@ -25,7 +24,7 @@ from tests.terraform.workspace import TFTEST
 def _terraform() -> str:
     binary = terraform_binary()
     if binary is None:
-        pytest.skip("no terraform binary on PATH: formatting and fileset are not checked here")
+        missing("no terraform binary on PATH: formatting and fileset are not checked here")
     return binary
 
 

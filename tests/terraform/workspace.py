@@ -15,8 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from tests.processes import missing
 from tests.terraform.deployment import ROOT, terraform_binary
 
 SCHEMAS = ROOT.parent / "shared" / "terraform" / "provider-schemas.json"
@@ -35,13 +34,6 @@ _COPIED = ("terraform", "main.py", "requirements.txt", "function")
 _IGNORED = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__", "*.pyc")
 # A plan spawns a provider process per provider; no single command should take this long.
 _TIMEOUT_S = 300
-
-
-def _missing(message: str) -> None:
-    """Skip locally, fail in CI (`make test` installs and provides what is missing)."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _platform(binary: str) -> str:
@@ -84,11 +76,11 @@ class Terraform:
     def __init__(self, base: Path) -> None:
         binary = terraform_binary()
         if binary is None:
-            _missing("no terraform binary on PATH: these machines ship terraform 1.11")
+            missing("no terraform binary on PATH: these machines ship terraform 1.11")
         if not STANDIN_PYTHON.exists():
-            _missing(f"{STANDIN_PYTHON.relative_to(ROOT)} is missing: `make test` installs it")
+            missing(f"{STANDIN_PYTHON.relative_to(ROOT)} is missing: `make test` installs it")
         if not SCHEMAS.exists():
-            _missing(f"{SCHEMAS} is missing: ../shared lies beside the checkout")
+            missing(f"{SCHEMAS} is missing: ../shared lies beside the checkout")
         assert binary is not None
         self.binary = binary
         self.base = base
