@@ -13,5 +13,8 @@ from tests.terraform.workspace import Terraform
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
     runner = Terraform(tmp_path_factory.mktemp("terraform"))
-    yield runner
+    try:
+        yield runner
+    finally:
+        runner.close()
     assert not list(ROOT.glob("terraform/**/.terraform.lock.hcl")), "a lock file in the repository"

@@ -4,6 +4,11 @@
 (TF_CLI_CONFIG_FILE), so the lock file and `.terraform/` land in a temporary copy of the
 repository's deployed files, never in the repository. The copy holds what the module reads
 (terraform/, main.py, requirements.txt, function/), by the same relative paths.
+
+terraform starts each provider about three times per command; for google and time, which read no
+file, one long-lived stand-in each serves every command instead (TF_REATTACH_PROVIDERS, the
+mechanism terraform offers for debugging providers). archive stays started by terraform: it writes
+its zip relative to the working directory terraform gives the provider process.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tests.processes import missing
 from tests.terraform.deployment import ROOT, terraform_binary
@@ -32,8 +38,15 @@ REQUIRED = ["-var", "project_id=my-proj", "-var", "ad_account_id=549123456789"]
 DIGEST = "us-central1-docker.pkg.dev/my-proj/pinterest-capi/gateway@sha256:" + "0123456789abcdef" * 4
 _COPIED = ("terraform", "main.py", "requirements.txt", "function")
 _IGNORED = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__", "*.pyc")
+# Served by one long-lived process each (see the module's docstring).
+_REATTACHED = ("registry.terraform.io/hashicorp/google", "registry.terraform.io/hashicorp/time")
 # A plan spawns a provider process per provider; no single command should take this long.
 _TIMEOUT_S = 300
+_STARTUP_S = 60
+
+
+def _stand_in(address: str, *flags: str) -> list[str]:
+    return [str(STANDIN_PYTHON), "-m", "tests.terraform.standin", address, str(SCHEMAS), *flags]
 
 
 def _platform(binary: str) -> str:
@@ -50,13 +63,48 @@ def _mirror(base: Path, platform: str) -> Path:
         folder = mirror / address / version / platform
         folder.mkdir(parents=True)
         executable = folder / f"terraform-provider-{kind}_v{version}"
-        executable.write_text(
-            "#!/bin/sh\n"
-            f"PYTHONPATH={json.dumps(str(ROOT))} exec {json.dumps(str(STANDIN_PYTHON))}"
-            f" -m tests.terraform.standin {address} {json.dumps(str(SCHEMAS))}\n"
-        )
+        command = " ".join(json.dumps(part) for part in _stand_in(address))
+        executable.write_text(f"#!/bin/sh\nPYTHONPATH={json.dumps(str(ROOT))} exec {command}\n")
         executable.chmod(0o755)
     return mirror
+
+
+class Servers:
+    """One stand-in process per reattached provider, and the TF_REATTACH_PROVIDERS value naming them."""
+
+    def __init__(self, home: Path) -> None:
+        self._processes: list[subprocess.Popen[str]] = []
+        self.reattach: dict[str, object] = {}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "HOME": str(home)}
+        try:
+            for address in _REATTACHED:
+                process = subprocess.Popen(_stand_in(address, "--dev"), env=env, text=True,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                self._processes.append(process)
+                self.reattach.update(_announced(address, process.stdout))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for process in self._processes:
+            process.kill()
+            process.wait(timeout=_STARTUP_S)
+            if process.stdout:
+                process.stdout.close()
+
+
+def _announced(address: str, stdout: IO[str] | None) -> dict[str, object]:
+    """The reattach entry a --dev stand-in prints (`export TF_REATTACH_PROVIDERS='{...}'`)."""
+    assert stdout is not None
+    seen = []
+    for line in stdout:  # ends when the process does: a stand-in that fails to start is reported
+        seen.append(line)
+        if "TF_REATTACH_PROVIDERS=" in line:
+            entry: dict[str, object] = json.loads(line.split("=", 1)[1].strip().strip("'"))
+            assert set(entry) == {address}, line
+            return entry
+    raise AssertionError(f"the stand-in for {address} did not start:\n{''.join(seen)}")
 
 
 @dataclass(frozen=True)
@@ -93,14 +141,20 @@ class Terraform:
             '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
         )
         self._initialised: set[Path] = set()
+        self.servers = Servers(base)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TF_")},
             "TF_CLI_CONFIG_FILE": str(config),
+            "TF_REATTACH_PROVIDERS": json.dumps(self.servers.reattach),
             "TF_IN_AUTOMATION": "1",
             "CHECKPOINT_DISABLE": "1",
             "HOME": str(base),  # the stand-in's TLS certificate cache, and nothing of the user's
         }
         self.copy()
+
+    def close(self) -> None:
+        """Stop the long-lived stand-ins."""
+        self.servers.close()
 
     def copy(self, repo: Path | None = None) -> Path:
         """The deployed files, by the same relative paths, in `repo` (the default copy)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any
 
 import grpc
@@ -91,6 +92,11 @@ class SchemaServicer(rpc.ProviderServicer):
 
     @_logged
     def GetProviderSchema(self, request: Any, context: Any) -> Any:
+        return self._schema_response
+
+    @cached_property
+    def _schema_response(self) -> Any:
+        """Built once: a long-lived stand-in is asked for it by every terraform command."""
         return pb.GetProviderSchema.Response(
             provider=_schema_pb(self._schemas["provider"]),
             resource_schemas={name: _schema_pb(schema) for name, schema in self._resources.items()},
