@@ -9,9 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import tenacity
+from typing import TYPE_CHECKING, Any
 
 from function import retry
 from function.credentials.tokens import TokenProvider
@@ -22,6 +20,9 @@ from function.logs.scrub import scrub, scrub_json
 from function.outcomes import Outcome
 from function.pipeline.field_warnings import FieldWarning
 from function.pipeline.options import DeliveryMode
+
+if TYPE_CHECKING:
+    import tenacity
 
 # Pinterest's answers that refuse the token itself (401 after the refresh, 403 for an account it may
 # not send to): each is one console line whatever LOG_CONSOLE says, which terraform's token alert counts.
@@ -172,22 +173,11 @@ class Deliverer:
     def _deliver(self, batch: Batch, mode: str, deadline: Callable[[], float], hand_off: HandOff | None,
                  cut: bool, settling: Callable[[], None] | None) -> Attempt:
         counter = iter(range(1, self._max_attempts + 1))
-
-        def retry_after(state: tenacity.RetryCallState) -> float | None:
-            answer = state.outcome.result().answer if state.outcome else None
-            return retry.retry_after_s(answer.headers) if answer is not None else None
-
-        retrying = tenacity.Retrying(
-            stop=retry.stop_strategy(self._max_attempts, deadline, self._clock),
-            wait=retry.wait_strategy(retry_after),
-            retry=tenacity.retry_if_result(lambda attempt: attempt.retryable),
-            retry_error_callback=_last_attempt,
-            before_sleep=lambda state: self._report(batch, mode, _last_attempt(state), final=False),
-            sleep=self._sleep,
-            reraise=True,
-        )
         ends = deadline if cut else (lambda: self._stop_at)
-        final = retrying(lambda: self._attempt(batch, next(counter), ends))
+        final = self._attempt(batch, next(counter), ends)
+        if final.retryable:
+            final = retry.retried(final, lambda: self._attempt(batch, next(counter), ends),
+                                  lambda: self._retrying(batch, mode, deadline))
         if settling is not None:
             settling()
         if hand_off is not None and final.retryable and final.number < self._max_attempts:
@@ -196,6 +186,24 @@ class Deliverer:
         self._report(batch, mode, final,
                      final=not (final.handed_off or (self._retry_later and final.retryable)))
         return final
+
+    def _retrying(self, batch: Batch, mode: str, deadline: Callable[[], float]) -> tenacity.Retrying:
+        """The loop of a batch's retries: each retrying attempt journaled before its wait."""
+        import tenacity  # at the first retry, not at start-up
+
+        def retry_after(state: tenacity.RetryCallState) -> float | None:
+            answer = state.outcome.result().answer if state.outcome else None
+            return retry.retry_after_s(answer.headers) if answer is not None else None
+
+        return tenacity.Retrying(
+            stop=retry.stop_strategy(self._max_attempts, deadline, self._clock),
+            wait=retry.wait_strategy(retry_after),
+            retry=tenacity.retry_if_result(lambda attempt: attempt.retryable),
+            retry_error_callback=_last_attempt,
+            before_sleep=lambda state: self._report(batch, mode, _last_attempt(state), final=False),
+            sleep=self._sleep,
+            reraise=True,
+        )
 
     def pass_on(self, batch: Batch, mode: str, reason: str, hand_off: HandOff | None) -> Attempt:
         """A batch not called (attempt 0) for `reason`: handed off, or failed saying why not; journaled."""

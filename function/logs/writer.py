@@ -12,13 +12,15 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import tenacity
-
+from function import retry
 from function.logs.console import ConsoleLog
 from function.logs.store import LogStore, PendingRow, StoreUnavailable
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
-from function.retry import stop_strategy
+
+if TYPE_CHECKING:
+    import tenacity
 
 # 10000 rows (about 30 MB at 3 KB a row): held in memory at most; beyond it rows go to the console.
 BUFFER_MAX = 10_000
@@ -42,20 +44,17 @@ class LogWriter:
         self._flush_s = flush_s
         self._buffer_max = buffer_max
         self._clock = clock
+        self._attempts = attempts
+        self._backoff_s = backoff_s
         self._cond = threading.Condition()
         self._rows: Pending[PendingRow] = Pending()
         self._in_flight: list[PendingRow] = []
         self._closing = False
         self._shutdown_at = math.inf
         self._worker = ProcessThread("log-writer", self._run)
-        # Built once (tenacity keeps each call's state per thread): one per batch made a write 55 us slower.
-        self._retrying = tenacity.Retrying(
-            stop=stop_strategy(attempts, lambda: self._shutdown_at, clock),
-            wait=tenacity.wait_exponential(multiplier=backoff_s, max=BACKOFF_MAX_S),
-            retry=tenacity.retry_if_result(lambda left: bool(left[0])),
-            retry_error_callback=self._give_up,
-            sleep=self._pause,
-        )
+        # Built once, at the first retry (tenacity keeps each call's state per thread): one per batch
+        # made a write 55 us slower.
+        self._retrying: tenacity.Retrying | None = None
 
     def submit(self, rows: Sequence[PendingRow]) -> None:
         """Queue rows without waiting; what does not fit (or comes after close) goes to the console."""
@@ -146,14 +145,30 @@ class LogWriter:
         if self._clock() >= self._shutdown_at:
             self._to_console(batch, "the shutdown budget ended before the insert")
             return
-        rest = batch
+        rest, error = self._insert(batch)
+        if not rest:
+            return
 
         def attempt() -> tuple[list[PendingRow], str]:
             nonlocal rest
             rest, error = self._insert(rest)
             return rest, error
 
-        self._retrying(attempt)
+        retry.retried((rest, error), attempt, self._policy)
+
+    def _policy(self) -> tenacity.Retrying:
+        """The retry loop of every batch, made at the first retry."""
+        if self._retrying is None:
+            import tenacity  # at the first retry, not at start-up
+
+            self._retrying = tenacity.Retrying(
+                stop=retry.stop_strategy(self._attempts, lambda: self._shutdown_at, self._clock),
+                wait=tenacity.wait_exponential(multiplier=self._backoff_s, max=BACKOFF_MAX_S),
+                retry=tenacity.retry_if_result(lambda left: bool(left[0])),
+                retry_error_callback=self._give_up,
+                sleep=self._pause,
+            )
+        return self._retrying
 
     def _insert(self, rows: list[PendingRow]) -> tuple[list[PendingRow], str]:
         """One insert: the rows worth another try and why ([] when none); rows refused for good go to

@@ -3,7 +3,8 @@
 A cold start is a tag waiting, so start-up loads only what every first request needs. Phone
 parsing waits for the first phone, SQLite for the log writer's first batch (never, when BigQuery
 is the store), the Google clients for the first call that uses them, pycountry's data for the
-first country or currency read (bench/RESULTS.md has the instruction counts).
+first country or currency read, tenacity for the first retry (bench/RESULTS.md has the instruction
+counts).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ print(json.dumps(sorted(sys.modules)))
 # Top-level packages no default start-up may load.
 NEVER = ("phonenumbers", "pycountry", "google.auth", "google.cloud.bigquery", "google.cloud.secretmanager",
          "google.cloud.secretmanager_v1", "google.cloud.pubsub", "google.cloud.pubsub_v1", "google.api_core",
-         "grpc")
+         "grpc", "tenacity")
 
 
 def loaded_by_import_main(extra: dict[str, str], tmp_path: Path) -> set[str]:
