@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from function.credentials.cache import SecretCache
 from function.credentials.callers import (
@@ -25,14 +25,10 @@ from function.credentials.tokens import SecretManagerToken, StaticToken, TokenPr
 from function.delivery.awaited import Awaited
 from function.delivery.base import Delivery
 from function.delivery.deliverer import Deliverer
-from function.delivery.drain import Drainer, Stream, Summary, drain, subscriber_client
 from function.delivery.modes import ByMode
 from function.delivery.optimistic import BackgroundSender
 from function.delivery.pinterest import PinterestClient
-from function.delivery.probe import ProbeJournal, ProbeResult, run_probe
-from function.delivery.pubsub import Publisher, publisher_client
 from function.errors import ConfigError
-from function.logs.bigquery import BigQueryStore
 from function.logs.console import ConsoleLog
 from function.logs.journal import ConsoleJournal, Journal, Journals
 from function.logs.rows import InstanceFacts
@@ -46,6 +42,12 @@ from function.pipeline.options import AccountAllowlist, DeliveryMode
 from function.process_thread import on_shutdown
 from function.settings import Settings
 from function.web.handler import Gateway
+
+# What only some instances run (a pubsub topic or stream, the drain, the probe, BigQuery as the log
+# store) is imported where it is first used: a cold start is a tag waiting (bench/RESULTS.md).
+if TYPE_CHECKING:
+    from function.delivery.drain import Drainer, Stream, Summary
+    from function.delivery.probe import ProbeResult
 
 # Seconds a drain or probe run may take, after its calls, to write its log rows.
 _RUN_ROWS_S = 10.0
@@ -88,6 +90,8 @@ def build_delivery(settings: Settings, deliverer: Deliverer, journal: Journal, *
                                   queue_max_bytes=settings.queue_max_bytes)
     background: dict[str, Delivery] = {DeliveryMode.OPTIMISTIC: optimistic}
     if settings.pubsub_topic:
+        from function.delivery.pubsub import Publisher, publisher_client
+
         background[DeliveryMode.PUBSUB] = Publisher(
             settings.pubsub_topic, client=lambda: publisher_client(settings.pubsub_emulator_host),
             timeout_s=settings.pubsub_publish_timeout_s)
@@ -123,6 +127,8 @@ def build_deliverer(settings: Settings, log: ConsoleLog, journal: Journal, secre
 def build_drainer(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager, *,
                   retry_window_s: float | None = None) -> Drainer:
     """The consumer of pubsub delivery; Pub/Sub's redelivery, not the deliverer, makes later attempts."""
+    from function.delivery.drain import Drainer
+
     deliverer = build_deliverer(settings, log, journal, secrets, pool_size=1, retry_later=True)
     allowed = AccountAllowlist(settings.ad_account_id, settings.ad_account_ids).allows
     return Drainer(deliverer, journal, retry_window_s=retry_window_s or settings.pubsub_retry_window_s,
@@ -131,6 +137,8 @@ def build_drainer(settings: Settings, log: ConsoleLog, journal: Journal, secrets
 
 def streaming_drain(settings: Settings, log: ConsoleLog, journal: Journal, secrets: SecretManager) -> Stream:
     """PUBSUB_STREAM: a streaming pull in each serving process (gunicorn forks it), started after the fork."""
+    from function.delivery.drain import Stream, subscriber_client
+
     stream = Stream(lambda: subscriber_client(settings.pubsub_emulator_host), settings.pubsub_subscription,
                     build_drainer(settings, log, journal, secrets), log, wait_s=settings.batch_wait_ms / 1000)
     os.register_at_fork(after_in_child=lambda: threading.Thread(target=stream.start, daemon=True).start())
@@ -144,6 +152,8 @@ def run_drain(settings: Settings, *, subscription: str | None = None, budget_s: 
 
     Its log rows are written before it returns, while a request-billed function still has its CPU.
     """
+    from function.delivery.drain import drain, subscriber_client
+
     name = subscription or settings.pubsub_subscription
     if not name:
         raise ConfigError("PUBSUB_SUBSCRIPTION is required to drain")
@@ -170,6 +180,8 @@ def run_probes(settings: Settings, accounts: tuple[str, ...],
                console: TextIO | None = None) -> list[ProbeResult]:
     """The scheduled probe and `python -m function probe`: one test-mode event per account, within the
     awaited deadline each, its rows written before it returns; its lines on `console` (default stdout)."""
+    from function.delivery.probe import ProbeJournal, run_probe
+
     log = ConsoleLog(settings.log_console, settings.project, stream=console)
     rows = table_journal(settings, log)
     journal = Journals(ConsoleJournal(log), rows)
@@ -193,6 +205,8 @@ def run_probes(settings: Settings, accounts: tuple[str, ...],
 def open_store(settings: Settings) -> LogStore | None:
     """BigQuery when LOG_BIGQUERY_TABLE is set, else the SQLite file; None when LOG_SQLITE_PATH=none."""
     if settings.log_bigquery_table:
+        from function.logs.bigquery import BigQueryStore
+
         return BigQueryStore(settings.log_bigquery_table, settings.bigquery_api_endpoint)
     if settings.log_sqlite_path:
         return SqliteStore(settings.log_sqlite_path)

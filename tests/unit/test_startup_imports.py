@@ -3,8 +3,9 @@
 A cold start is a tag waiting, so start-up loads only what every first request needs. Phone
 parsing waits for the first phone, SQLite for the log writer's first batch (never, when BigQuery
 is the store), the Google clients for the first call that uses them, pycountry's data for the
-first country or currency read, tenacity for the first retry (bench/RESULTS.md has the instruction
-counts).
+first country or currency read, tenacity for the first retry, the drain, probe, Pub/Sub and BigQuery
+modules for the instances that use them (bench/RESULTS.md has the
+instruction counts).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ print(json.dumps(sorted(sys.modules)))
 NEVER = ("phonenumbers", "pycountry", "google.auth", "google.cloud.bigquery", "google.cloud.secretmanager",
          "google.cloud.secretmanager_v1", "google.cloud.pubsub", "google.cloud.pubsub_v1", "google.api_core",
          "grpc", "tenacity")
+# Our modules that only some instances run: a pubsub topic or stream, the drain, the probe, BigQuery logs.
+ONLY_SOME = ("function.delivery.drain", "function.delivery.probe", "function.delivery.pubsub",
+             "function.logs.bigquery")
 
 
 def loaded_by_import_main(extra: dict[str, str], tmp_path: Path) -> set[str]:
@@ -45,6 +49,7 @@ def test_default_start_up_loads_no_phone_parsing_country_data_sqlite_or_google_c
     assert "main" in modules
     assert under(modules, NEVER) == []
     assert under(modules, ("sqlite3", "_sqlite3")) == []  # the writer's thread imports it, after the answer
+    assert under(modules, ONLY_SOME) == []
 
 
 def test_start_up_logging_to_bigquery_loads_neither_sqlite_nor_the_bigquery_client(tmp_path: Path) -> None:
