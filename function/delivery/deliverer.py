@@ -44,6 +44,7 @@ class Outgoing:
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
     event_id_source: str | None = None  # pipeline.request.EVENT_ID_SOURCES, kept in the log rows
     delivery: str = DeliveryMode.AWAITED  # its request's mode (pinterest.delivery); modes.py routes by it
+    size: int | None = None  # its compact JSON's length, when the build measured it (validate.event_size)
 
 
 # Where a batch whose retries no longer fit in its deadline may go: `hand_off(items, not_before)`

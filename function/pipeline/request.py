@@ -49,6 +49,7 @@ class Built:
     pixel_url: str | None = None  # the tag pixel for this event, when the request asks for one
     warnings: tuple[FieldWarning, ...] = ()  # what the event had and is not sent as given
     event_id_source: str = EventIdSource.GENERATED
+    size: int | None = None  # its bytes as Pinterest receives them (validate.event_size), measured once
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,10 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
         try:
             opts = request_options.resolve(base, event, memo)
             payload = build_event(event, context(opts), memo, warned)
-            total += validate.event_size(payload)
+            size = validate.event_size(payload)
+            total += size
             found.append(Built(index, payload, opts, ga4_name, pixel_url=_pixel(payload, opts, event),
-                               warnings=listed(warned), event_id_source=_event_id_source(event)))
+                               warnings=listed(warned), event_id_source=_event_id_source(event), size=size))
         except Skip as skip:
             found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
                                  _event_id(event), _pinterest_name(opts, ga4_name)))

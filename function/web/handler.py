@@ -111,7 +111,7 @@ class Gateway:
                     built.options.test, trace_id,
                     debug_header or built.options.debug, built.ga4_event_name,
                     tag_name=built.options.tag_name or tag, delivery=built.options.delivery,
-                    warnings=built.warnings, event_id_source=built.event_id_source)
+                    warnings=built.warnings, event_id_source=built.event_id_source, size=built.size)
 
     def _context(self, opts: request_options.Options, now: int) -> Context:
         self._accounts.check(opts.ad_account_id)

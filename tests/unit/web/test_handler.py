@@ -21,6 +21,7 @@ from function.credentials.secret_manager import SecretManager, SecretUnreachable
 from function.credentials.tokens import TokenUnavailable
 from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Attempt, EventOutcome, Outgoing
+from function.delivery.optimistic import queued_bytes
 from function.delivery.pinterest import Answer
 from function.errors import ServiceUnavailable
 from function.limits import MAX_BODY_BYTES
@@ -224,3 +225,35 @@ def test_what_the_delivery_raises_is_answered_as_statuses_says(
         error: Exception, status: int, body: dict[str, str]) -> None:
     code, answered, headers = answer(scripted(ScriptedDelivery(error)), body=events(1))
     assert (code, answered, headers["Retry-After"]) == (status, body, "1")
+
+
+class Queueing:
+    """A background delivery that keeps what it is given (a real sender would count it against its queue)."""
+
+    def __init__(self) -> None:
+        self.items: list[Outgoing] = []
+
+    def send(self, items: Sequence[Outgoing]) -> Sent:
+        self.items += items
+        return Sent((Taken(Outcome.QUEUED),) * len(items))
+
+    def close(self, until: float) -> None:
+        pass
+
+
+def test_each_event_goes_to_delivery_with_the_size_the_build_measured_which_the_queue_counts() -> None:
+    # Encoding every event once more to count it against PINTEREST_QUEUE_MAX_BYTES cost a tenth of a request.
+    settings = Settings.from_env({"PINTEREST_AD_ACCOUNT_ID": "549000000001", "GATEWAY_API_KEYS": KEY})
+    log, journal, delivery = ConsoleLog("no", stream=io.StringIO()), ListJournal(), Queueing()
+    gw = Gateway(settings, delivery, journal, log, caller_check(settings, SecretManager(""), log))
+    events = [{"event_name": "purchase", "client_id": "1.2", "user_data": {"email_address": "a@b.c"},
+               "page_location": "https://shop.example/é\ud83d\ude00?q=\u2028", "value": 1e21,
+               "currency": "EUR"},
+              {"event_name": "page_view", "client_id": "1.3", "ip_override": "203.0.113.9",
+               "user_agent": "Mozilla/5.0", "page_title": "caf\u00e9 \U0001f600"}]
+    status, body, _ = answer(gw, body=json.dumps({"events": events}))
+    assert status == 202, body
+    assert len(delivery.items) == 2
+    for item in delivery.items:
+        assert item.size == len(json.dumps(item.payload, separators=(",", ":")))
+        assert queued_bytes(item) == item.size
