@@ -45,6 +45,8 @@ _AGENT_COMMENT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 # A product token's name and its major version of at most 4 digits (longer runs are not versions).
 _AGENT_TOKEN = re.compile(r"([A-Za-z][A-Za-z-]*)(?:/(\d{1,4})(?!\d))?")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Values kept as they are, whatever their key (exact types: subclasses take the general way).
+_NUMBERS = frozenset({int, float, bool, type(None)})
 # Characters a logged URL path keeps unquoted (the markers' brackets included).
 _PATH_SAFE = "/[]:@!$&'()*+,;=~"
 
@@ -61,13 +63,22 @@ def identifier(text: str) -> str:
 
 
 def _kept(rule: Callable[[str], str], value: Any) -> Any:
-    """`rule` applied to every string of `value`; values in objects (sections, contents) by their keys."""
+    """`rule` applied to every string of `value`; values in objects (sections, contents) by their keys.
+
+    Most values of an event are strings and numbers: they are kept here without a call of their own
+    (a third of the copy's cost), and anything else goes through `_kept` as before.
+    """
     if isinstance(value, str):
         return rule(value)
     if isinstance(value, (dict, Mapping)):  # dict first: the ABC check costs 4 times more
-        return {key: _kept(_RULES.get(key, scrub), item) for key, item in value.items()}
+        kept = {}
+        for key, item in value.items():
+            kind = type(item)
+            kept[key] = (_RULES.get(key, scrub)(item) if kind is str else item if kind in _NUMBERS
+                         else _kept(_RULES.get(key, scrub), item))
+        return kept
     if isinstance(value, (list, tuple)):
-        return [_kept(rule, item) for item in value]
+        return [rule(item) if type(item) is str else _kept(rule, item) for item in value]
     return value
 
 

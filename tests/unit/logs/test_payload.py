@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from function.logs import payload
 from function.logs.journal import EventRecord
 from function.logs.payload import NOT_AN_ADDRESS, NOT_HASHED, WITHHELD, loggable
+from function.logs.scrub import scrub
 
 DIGEST = "a" * 64
 CHROME = ("Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007) AppleWebKit/537.36 "
@@ -106,3 +111,31 @@ def test_a_client_address_is_reduced_alike_whichever_way_it_is_read(text: str) -
     # plain IPv4 addresses take a shortcut; it must give what the general rule gives
     logged = loggable({"user_data": {"client_ip_address": text}})["user_data"]["client_ip_address"]
     assert logged == payload._any_network(text)
+
+
+def _every_value_by_the_rule(rule: Callable[[str], str], value: Any) -> Any:
+    """The copy as the rule states it: every string by its key's rule, every object and array walked."""
+    if isinstance(value, str):
+        return rule(value)
+    if isinstance(value, Mapping):
+        return {key: _every_value_by_the_rule(payload._RULES.get(key, scrub), item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_every_value_by_the_rule(rule, item) for item in value]
+    return value
+
+
+_KEYS = st.sampled_from([*payload._RULES, "content_name", "contents", "user_data", "custom_data", "x"])
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+    | st.sampled_from(["203.0.113.77", DIGEST, CHROME, "https://a.example/p?utm_source=x&epik=y",
+                       "a@b.example"]),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner) | st.dictionaries(_KEYS, inner, max_size=5),
+    max_leaves=20)
+
+
+@given(_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_the_copy_keeps_strings_and_numbers_without_a_call_of_their_own_alike(value: Any) -> None:
+    # the walk's shortcut for strings and numbers inside objects and arrays gives what the rule says
+    assert loggable(value) == _every_value_by_the_rule(scrub, value)
