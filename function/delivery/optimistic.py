@@ -116,26 +116,37 @@ class BackgroundSender:
                     or self._queued_bytes + size > self._queue_max_bytes):
                 return False
             now = self._clock()
-            woken = {}
+            lanes, woken = {}, {}
             for entry in queued:
                 lane = self._lane(entry.item.ad_account_id)
-                lane.groups.setdefault(entry.item.test, Pending()).add([entry], now)
+                group = lane.groups.setdefault(entry.item.test, Pending())
+                if not group.items:  # a new oldest event: the lane must time it
+                    woken[id(lane)] = lane
+                group.add([entry], now)
+                if len(group.items) >= self._batch_max:  # a full batch is due now
+                    woken[id(lane)] = lane
                 lane.hold_until = max(lane.hold_until, min(not_before, now + MAX_HOLD_S))
-                woken[id(lane)] = lane
+                lanes[id(lane)] = lane
             self._queued += len(queued)
             self._queued_bytes += size
-            for lane in woken.values():
+            for lane in lanes.values():
                 lane.thread.ensure_started()
+            # Wake a lane only when it must; one woken for every request cost each a thread switch
+            # for nothing (its wait is timed from its oldest event, which a later one does not move).
+            for lane in woken.values():
                 lane.wake.notify()
         return True
 
     def poke(self) -> None:
-        """Wake the lanes with work: with request-based billing they were frozen while no request ran."""
+        """Wake the lanes whose batch is due: with request-based billing they were frozen while no request
+        ran, and a timed wait may have ended unseen. A lane not due yet is woken by its own wait."""
         with self._lock:
             for lane in self._lanes.values():
-                if any(group.items for group in lane.groups.values()):
+                wait = self._seconds_to_due(lane)
+                if wait is not None:
                     lane.thread.ensure_started()
-                    lane.wake.notify()
+                    if wait <= 0:
+                        lane.wake.notify()
 
     def close(self, until: float = math.inf) -> None:
         """Stop taking work at once; deliver what is queued by `until`, drop the rest on record.
