@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -50,7 +50,7 @@ def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[
     """The row for one record, written at `now` (an aware UTC datetime)."""
     failure = record.outcome in WITH_ERROR_DETAIL
     return {
-        "timestamp": now.strftime(TIMESTAMP_FORMAT),
+        "timestamp": _timestamp(now, now.utcoffset()),
         "type": _type(record),
         "trace_id": record.trace_id,
         "tag_name": scrub(record.tag_name[:_MAX_TAG_NAME]) if record.tag_name else None,
@@ -80,6 +80,13 @@ def build_row(record: EventRecord, facts: InstanceFacts, now: datetime) -> dict[
         "event_id_source": record.event_id_source,
         "match_keys": match_keys(record.payload) if record.payload is not None else None,
     }
+
+
+# The rows of one batch of records share their `now`: its text is made once (about 22 K instructions a
+# row). The offset is part of the key: equal instants in two offsets compare equal, but read apart.
+@functools.lru_cache(maxsize=1)
+def _timestamp(now: datetime, _offset: timedelta | None) -> str:
+    return now.strftime(TIMESTAMP_FORMAT)
 
 
 def row_id(row: Mapping[str, Any], position: int) -> str:

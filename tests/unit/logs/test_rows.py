@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -168,3 +168,13 @@ def test_a_row_without_a_payload_names_no_match_keys() -> None:
     row = build_row(EventRecord(outcome="invalid", event_id="A-1", reason="no identifier"), FACTS, NOW)
     assert row["match_keys"] is None
     assert row["event_id_source"] is None
+
+
+def test_each_row_is_stamped_with_its_own_time_though_rows_of_a_batch_share_one() -> None:
+    # the text of a batch's `now` is made once; an equal instant given in another offset reads apart
+    first = datetime(2026, 12, 1, 12, 0, 0, 5, tzinfo=UTC)
+    same_instant = first.astimezone(timezone(timedelta(hours=1)))
+    later = datetime(2026, 12, 1, 12, 0, 1, tzinfo=UTC)
+    times = (first, first, same_instant, later)
+    stamps = [build_row(attempt(), InstanceFacts(), now)["timestamp"] for now in times]
+    assert stamps == [now.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for now in times]
