@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import pytest
 import requests
 
 from function.sandbox.server import Sandbox
@@ -35,6 +34,8 @@ PLATFORM_GRACE_S = 10.0
 
 def missing(message: str) -> NoReturn:
     """A tool or engine a test needs is absent: skip here, fail in CI, where `make test` provides it."""
+    import pytest  # here, not at the top: bench/ shares this module and its venv has no pytest
+
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
