@@ -38,7 +38,7 @@ class Derived:
 
 
 CONTENTS = Derived("contents", clean=True)
-CONTENT_IDS = Derived("content_ids")
+CONTENT_IDS = Derived("content_ids", clean=True)  # each id is to_text's text already
 NUM_ITEMS = Derived("num_items")
 ITEMS_VALUE = Derived("items_value")
 
@@ -178,13 +178,17 @@ def _content(item: Mapping[str, Any], where: str, index: int, position: int,
             continue
         for ga4_key in ga4_keys:
             value = item.get(ga4_key)
-            if value is not None and not coerce.is_empty(value):
-                try:
-                    content[pinterest_key] = normalize(value)
-                except ValueError as exc:
-                    notes.setdefault(CONTENTS.name, []).append(not_sent(
-                        f"{_CONTENTS_PATH}[{position}].{pinterest_key}", f"{where}[{index}].{ga4_key}",
-                        str(exc)))
+            if value is None:
+                continue
+            try:  # a coercer gives None exactly for an empty value: then the next key is read
+                typed = normalize(value)
+            except ValueError as exc:
+                notes.setdefault(CONTENTS.name, []).append(not_sent(
+                    f"{_CONTENTS_PATH}[{position}].{pinterest_key}", f"{where}[{index}].{ga4_key}",
+                    str(exc)))
+                break
+            if typed is not None:
+                content[pinterest_key] = typed
                 break
     return content
 

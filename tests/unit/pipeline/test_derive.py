@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from function.pipeline import derive
+from function.pipeline import coerce, derive
 
 TWO_ITEMS = {
     "items": [
@@ -492,3 +492,25 @@ def test_derived_contents_are_already_what_pinterest_contents_makes_of_them(even
     assert again == contents
     assert [list(entry) for entry in again or ()] == [list(entry) for entry in contents]  # same key order
     assert derive.CONTENTS.clean
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(value=_ITEMS)
+def test_derived_content_ids_are_already_what_their_field_makes_of_them(value: list[Any]) -> None:
+    """content_ids is Derived.clean: the field's normalizer (to_string_list) gives them back unchanged."""
+    ids = _derived({"items": value}, derive.CONTENT_IDS)
+    assert derive.CONTENT_IDS.clean
+    if ids is not None:
+        assert coerce.to_string_list(ids) == ids
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(value=_SCALARS | st.sampled_from(["", " ", "undefined", " NULL ", "null", "\t", "0", " 1 "]))
+def test_contents_coercers_give_none_exactly_for_an_empty_value(value: Any) -> None:
+    """_content reads the next GA4 key when a coercer gives None: that must mean the value was empty."""
+    for _, _, normalize in derive._CONTENTS:
+        try:
+            typed = normalize(value)
+        except ValueError:
+            continue
+        assert (typed is None) == coerce.is_empty(value), (normalize, value)
