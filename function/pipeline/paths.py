@@ -28,6 +28,8 @@ class EventPath:
     has_flat: bool = field(init=False, repr=False, compare=False)
     # Flattened heads with the nested rest: (`user_data_address_city`, ()), (`user_data_address`, ("city",)).
     flat_heads: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
+    # The one key of a path without dots or flattened aliases (`email`): read with one lookup.
+    single: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = tuple(self.dotted.split("."))
@@ -37,6 +39,7 @@ class EventPath:
         heads = ((self.flat, ()), *((flat_key(".".join(parts[:end])), parts[end:])
                                     for end in range(len(parts) - 1, 1, -1)))
         object.__setattr__(self, "flat_heads", heads if self.has_flat else ())
+        object.__setattr__(self, "single", parts[0] if len(parts) == 1 and not self.has_flat else None)
 
     def read(self, event: Mapping[str, Any]) -> Any:
         """The nested form wins over the flattened ones, the longest flattened head first.
@@ -44,6 +47,8 @@ class EventPath:
         Stape's flattening leaves a list as it is (`user_data_address: [...]`), so the rest of
         the path is read inside what a flattened head holds.
         """
+        if self.single is not None and type(event) is dict:  # what _walk finds, without its loop (hot path)
+            return event.get(self.single)
         value = _walk(event, self.parts, self.spread)
         if value is None:
             for head, rest in self.flat_heads:

@@ -6,6 +6,9 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from function.pipeline import paths
 from function.pipeline.paths import EventPath
@@ -158,3 +161,24 @@ def test_a_spread_read_opens_lists_nested_deeper_than_the_recursion_limit() -> N
     city = EventPath("user_data.address.city", spread=True)
     assert city.read({"user_data": {"address": deep}}) == ["Paris"]
     assert EventPath("user_data.city", spread=True).read({"user_data": deep}) == ["Paris"]
+
+
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                   max_size=3), max_leaves=8)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(event=st.dictionaries(st.sampled_from(["email", "phone", "e", "x_y", "0"]), _VALUES, max_size=4),
+       dotted=st.sampled_from(["email", "phone", "e", "x_y", "0", "absent"]), spread=st.booleans())
+def test_a_one_key_path_reads_what_the_general_walk_reads(event: dict[str, Any], dotted: str,
+                                                          spread: bool) -> None:
+    """EventPath.single's one lookup gives what _walk gives the same path."""
+    path = EventPath(dotted, spread)
+    assert path.single == dotted
+    assert path.read(event) is paths._walk(event, path.parts, spread)
+
+
+def test_only_paths_without_dots_or_flattened_aliases_are_read_with_one_lookup() -> None:
+    assert EventPath("user_data.email").single is None
+    assert EventPath("x-ga-mp1-ev").single is None  # also read as x_ga_mp1_ev
