@@ -149,7 +149,11 @@ def test_the_banner_comes_once_both_answer_and_replay_uses_the_same_settings(sta
     assert not (elsewhere / ".local").exists()
 
     dev.process.send_signal(signal.SIGINT)
-    assert dev.process.wait(timeout=20) == 0
+    try:
+        code = dev.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"make dev still running 20 s after Ctrl-C; its output:\n{dev.text()[-6000:]}")
+    assert code == 0
     for port in (dev.sandbox_port, dev.function_port):  # both servers went with it
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
