@@ -39,6 +39,9 @@ class DevError(Exception):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)  # stopped like Ctrl-C: both servers go with it
+    # Ctrl-C stops it even where it was started with SIGINT ignored (a background job of a script,
+    # where Python leaves SIGINT ignored and no KeyboardInterrupt would ever come).
+    signal.signal(signal.SIGINT, _stop)
     try:
         ports = {"SANDBOX_PORT": _port("SANDBOX_PORT", "8899"), "PORT": _port("PORT", "8080")}
         for variable, port in ports.items():

@@ -57,6 +57,10 @@ def clean_environ(**extra: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in names}, "PYTHONUNBUFFERED": "1", **extra}
 
 
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     return copy_checkout(tmp_path / "checkout")
@@ -72,7 +76,9 @@ def start_dev(checkout: Path, tmp_path: Path) -> Iterator[Callable[..., Dev]]:
         with output.open("wb") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tools.dev"], cwd=checkout, stdout=sink, stderr=subprocess.STDOUT,
-                env=clean_environ(SANDBOX_PORT=str(ports[0]), PORT=str(ports[1]), **env))
+                env=clean_environ(SANDBOX_PORT=str(ports[0]), PORT=str(ports[1]), **env),
+                # As a script's background job starts it (SIGINT ignored): Ctrl-C must still stop it.
+                preexec_fn=_sigint_ignored)
         started.append(Dev(checkout, process, output, *ports))
         return started[-1]
 
