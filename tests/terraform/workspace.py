@@ -78,8 +78,10 @@ class Servers:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "HOME": str(home)}
         try:
             for address in _REATTACHED:
+                # stdout carries only the announcement; stderr (a servicer's traceback) goes to the
+                # test run's, where it is seen and never fills an unread pipe.
                 process = subprocess.Popen(_stand_in(address, "--dev"), env=env, text=True,
-                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                           stdout=subprocess.PIPE)
                 self._processes.append(process)
                 self.reattach.update(_announced(address, process.stdout))
         except BaseException:

@@ -2,7 +2,7 @@
 
 terraform starts this through the executable the filesystem mirror holds (see workspace.py).
 With --dev it serves until killed, without TLS, and prints the TF_REATTACH_PROVIDERS line that
-lets many terraform processes use this one process (see workspace.Providers).
+lets many terraform processes use this one process (see workspace.Servers).
 """
 
 from __future__ import annotations
