@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from typing import Any, NoReturn, Protocol
@@ -193,7 +193,7 @@ def resolve(base: Options, event: Mapping[str, Any], memo: RequestMemo | None = 
             changes[name] = memo.get(path.dotted, value, partial(_OPTION_PARSERS[name], value))
         except ValueError as exc:
             raise BadRequest(f"{path.dotted} {exc}") from None
-    return Options(**{**vars(base), **changes}) if changes else base  # replace() without its per-field walk
+    return replace(base, **changes) if changes else base
 
 
 def _named(event: Mapping[str, Any]) -> Iterable[str]:

@@ -42,7 +42,7 @@ _IGNORED = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstat
 _REATTACHED = ("registry.terraform.io/hashicorp/google", "registry.terraform.io/hashicorp/time")
 # A plan spawns a provider process per provider; no single command should take this long.
 _TIMEOUT_S = 300
-_STARTUP_S = 60
+_STOP_S = 60  # a killed stand-in is waited for at most this long
 
 
 def _stand_in(address: str, *flags: str) -> list[str]:
@@ -91,7 +91,7 @@ class Servers:
     def close(self) -> None:
         for process in self._processes:
             process.kill()
-            process.wait(timeout=_STARTUP_S)
+            process.wait(timeout=_STOP_S)
             if process.stdout:
                 process.stdout.close()
 

@@ -4,8 +4,7 @@ A cold start is a tag waiting, so start-up loads only what every first request n
 parsing waits for the first phone, SQLite for the log writer's first batch (never, when BigQuery
 is the store), the Google clients for the first call that uses them, pycountry's data for the
 first country or currency read, tenacity for the first retry, the drain, probe, Pub/Sub and BigQuery
-modules for the instances that use them (bench/RESULTS.md has the
-instruction counts).
+modules for the instances that use them (bench/RESULTS.md has the instruction counts).
 """
 
 from __future__ import annotations
