@@ -47,11 +47,13 @@ class Context:
 
 
 def build_event(event: Event, ctx: Context, memo: RequestMemo | None = None,
-                warned: list[FieldWarning] | None = None) -> dict[str, Any]:
+                warned: list[FieldWarning] | None = None,
+                origins: dict[str, Source] | None = None) -> dict[str, Any]:
     """The Pinterest event for `event`; raises Skip, or a GatewayError naming the field.
 
     `memo` is the request's: the overrides every event shares are cleaned once in it. What the
-    event had and is not sent as given is appended to `warned` (kept even when the build raises).
+    event had and is not sent as given is appended to `warned` (kept even when the build raises);
+    where each field sent was read from (an override: its path) goes into `origins`, by its key.
     """
     memo = memo or RequestMemo()
     warned = [] if warned is None else warned
@@ -68,12 +70,17 @@ def build_event(event: Event, ctx: Context, memo: RequestMemo | None = None,
     web = options.action_source == "web"
     derived = derive.values(event)
     notes = derived.get(derive.WARNINGS)
-    for step in plans.plan(event, derived):
+    steps = plans.plan(event, derived)
+    for step in steps:
         row = step.row
-        region = (_phone_region(event) or ctx.default_phone_country or None) if row.region_aware else None
-        value = _extract(step, event, derived, web, region, memo, warned, notes)
-        if value is not None:
-            sections[row.section][row.key] = value
+        region = None
+        if row.region_aware:
+            region = _phone_region(event, steps) or ctx.default_phone_country or None
+        found = _extract(step, event, derived, web, region, memo, warned, notes)
+        if found is not None:
+            sections[row.section][row.key] = found[0]
+            if origins is not None:
+                origins[row.key] = found[1]
     payload["event_time"] = validate.event_time(payload.get("event_time"), ctx.now)
     payload.setdefault("event_id", ctx.new_event_id())
     if ctx.partner_name:
@@ -120,11 +127,12 @@ def _hostname(url: str) -> str:
 
 def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bool, region: str | None,
              memo: RequestMemo, warned: list[FieldWarning],
-             notes: Mapping[str, list[FieldWarning]] | None) -> Any:
+             notes: Mapping[str, list[FieldWarning]] | None) -> tuple[Any, Source] | None:
     """The override if given (a bad one is a 400), else the first usable source; over a limit is a 400.
 
     A source whose value is refused (it cannot be typed, or its normalizer gives nothing for it)
-    is warned of and the next one tried; so is what an override holds that cannot be sent.
+    is warned of and the next one tried; so is what an override holds that cannot be sent. A value
+    comes with where it was read from; None: nothing to send.
     """
     row = step.row
     override = row.override.read(event) if step.may_override else None
@@ -136,7 +144,7 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
             raise BadRequest(f"{where} {exc}") from None
         if found:
             warned.extend(found)
-        return value
+        return None if value is None else (value, row.override)
     if row.web_only and not web:
         return None
     for source in step.sources:
@@ -161,7 +169,7 @@ def _extract(step: plans.Step, event: Event, derived: Mapping[str, Any], web: bo
                 _refuse_over_limit(row, value, _where(source, row))
             if row.max_item_chars:
                 _refuse_long_item_texts(row, value, _where(source, row))
-            return value
+            return value, source
         if not row.hashed and not coerce.is_empty(raw):  # hashed rows warn of each value they refuse
             warned.append(not_sent(row.path, _where(source, row), row.refusal))
     return None
@@ -244,9 +252,15 @@ def _clean(row: Field, raw: Any, region: str | None, source: Source | None = Non
     return list(digests) or None
 
 
-def _phone_region(event: Event) -> str | None:
-    """The user's own country, when given in the clear, places national phone numbers."""
-    for source in (_COUNTRY.override, *_COUNTRY.sources):
+def _phone_region(event: Event, steps: tuple[plans.Step, ...]) -> str | None:
+    """The user's own country, when given in the clear, places national phone numbers.
+
+    Read from the sources the event's plan has for the country row (none: no country given).
+    """
+    country = next((step for step in steps if step.row is _COUNTRY), None)
+    if country is None:
+        return None
+    for source in (_COUNTRY.override, *country.sources) if country.may_override else country.sources:
         raw = source.read(event) if isinstance(source, EventPath) else None
         if isinstance(raw, list):
             raw = raw[0] if raw else None

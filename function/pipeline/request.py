@@ -14,7 +14,7 @@ from function.pipeline import coerce, event_names, parse, validate
 from function.pipeline import options as request_options
 from function.pipeline.build import Context, Skip, build_event
 from function.pipeline.field_warnings import FieldWarning, listed
-from function.pipeline.fields import FIELDS
+from function.pipeline.fields import FIELDS, Source
 from function.pipeline.memo import RequestMemo
 from function.pipeline.paths import EventPath
 from function.pipeline.pixel import pixel_url
@@ -87,13 +87,15 @@ def build_events(events: Sequence[dict[str, Any]], base: request_options.Options
         ga4_name = _ga4_name(event)
         opts = base
         warned: list[FieldWarning] = []
+        origins: dict[str, Source] = {}
         try:
             opts = request_options.resolve(base, event, memo)
-            payload = build_event(event, context(opts), memo, warned)
+            payload = build_event(event, context(opts), memo, warned, origins)
             size = validate.event_size(payload)
             total += size
             found.append(Built(index, payload, opts, ga4_name, pixel_url=_pixel(payload, opts, event),
-                               warnings=listed(warned), event_id_source=_event_id_source(event), size=size))
+                               warnings=listed(warned), size=size,
+                               event_id_source=_event_id_source(origins.get(_EVENT_ID.key))))
         except Skip as skip:
             found.append(Refused(index, Outcome.SKIPPED, skip.reason, 200, ga4_name,
                                  _event_id(event), _pinterest_name(opts, ga4_name)))
@@ -133,12 +135,11 @@ def _event_id(event: dict[str, Any]) -> str | None:
     return found[1] if len(found[1]) <= _EVENT_ID.max_chars else None
 
 
-def _event_id_source(event: dict[str, Any]) -> str:
-    """Which source gave a built event its id; none usable means the build generated one."""
-    found = _first_id(event)
-    if found is None:
+def _event_id_source(origin: Source | None) -> str:
+    """What gave a built event its id (the build's origin of event_id); none means the build generated one."""
+    if type(origin) is not EventPath:  # the row reads event paths only
         return EventIdSource.GENERATED
-    return EventIdSource.EVENT_ID if found[0] is _EVENT_ID.override else EventIdSource(found[0].parts[0])
+    return EventIdSource.EVENT_ID if origin is _EVENT_ID.override else EventIdSource(origin.parts[0])
 
 
 def _first_id(event: dict[str, Any]) -> tuple[EventPath, str] | None:
