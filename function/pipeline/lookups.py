@@ -13,9 +13,13 @@ import functools
 import gettext
 import importlib.util
 import json
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Country spellings that neither ISO 3166-1 nor pycountry's translations of it have → alpha-2.
 _OWN_COUNTRY_SPELLINGS = {
@@ -124,7 +128,24 @@ def gender_code(value: str) -> str | None:
     return _GENDER_BY_KEY.get(fold(value))
 
 
-@functools.cache
+def _read_once(build: Callable[[], T]) -> Callable[[], T]:
+    """`build` run once and its table kept, as functools.cache does, but first callers that come
+    together wait for that one run instead of each starting their own: a run holds a whole ISO
+    database (some MB) while it reads it, and the request threads of a worker that has just started
+    would otherwise all read it at once, raising its memory for good."""
+    lock = threading.Lock()
+    built = functools.cache(build)
+
+    @functools.cache  # once built, a lookup takes no lock
+    @functools.wraps(build)
+    def table() -> T:
+        with lock:
+            return built()
+
+    return table
+
+
+@_read_once
 def _countries() -> dict[str, str]:
     """Folded codes, English names and our own spellings → alpha-2: what most events carry."""
     found = {fold(spelling): code for spelling, code in _OWN_COUNTRY_SPELLINGS.items()}
@@ -135,7 +156,7 @@ def _countries() -> dict[str, str]:
     return found
 
 
-@functools.cache
+@_read_once
 def _translated_countries() -> dict[str, str]:
     """Folded names in every language pycountry translates ISO 3166-1 into → alpha-2.
 
@@ -157,7 +178,7 @@ def _translated_countries() -> dict[str, str]:
     return {key: code for key, code in found.items() if key not in ambiguous}
 
 
-@functools.cache
+@_read_once
 def _states() -> dict[str, str]:
     """Folded US and Canadian subdivision names (English, and French for Canada) → two-letter code."""
     found = {fold(spelling): code for spelling, code in _OWN_STATE_SPELLINGS.items()}
@@ -171,13 +192,13 @@ def _states() -> dict[str, str]:
     return found
 
 
-@functools.cache
+@_read_once
 def _currencies() -> frozenset[str]:
     """ISO 4217 alphabetic codes."""
     return frozenset(currency["alpha_3"] for currency in _records("4217"))
 
 
-@functools.cache
+@_read_once
 def _languages() -> frozenset[str]:
     """ISO 639-1 (two-letter) codes: those of the ISO 639-3 languages that have one."""
     return frozenset(language["alpha_2"] for language in _records("639-3") if "alpha_2" in language)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -242,3 +244,22 @@ def test_the_iso_data_is_read_on_first_use_not_at_import() -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=True)
     assert json.loads(done.stdout) == [[], ["_countries", "_currencies"], False]
+
+
+def test_request_threads_that_meet_an_unread_table_together_read_it_once() -> None:
+    reads: list[int] = []
+
+    def build() -> dict[str, str]:
+        reads.append(1)
+        time.sleep(0.05)  # a read takes a while: the other threads arrive during it
+        return {"on": "on"}
+
+    table = lookups._read_once(build)
+    threads = [threading.Thread(target=table) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [1]
+    assert table() == {"on": "on"}
+    assert table.__name__ == "build"  # the table is still told by its own name
