@@ -26,6 +26,11 @@ _SQLITE_TYPES = {"STRING": "TEXT", "INTEGER": "INTEGER", "FLOAT": "REAL", "BOOLE
 CHECKOUT = Path(function.__file__).resolve().parent.parent
 # 5 s: how long a write waits for another process (a `logs` reader, a second worker) to let go.
 _BUSY_TIMEOUT_MS = 5000
+# 512 KiB of page cache instead of SQLite's 2 MB, which fills after some 1,000 rows and then holds
+# 1.5 MB more of the worker's memory for good: the writer only inserts, so a page it needs again is
+# read from the OS's file cache. Measured on 5,000 inserts in batches of 50 into a 3 MB log: the
+# same instructions (callgrind, within 0.1 %), 5 % more page reads even at 256 KiB.
+_CACHE_KIB = 512
 
 
 def _create_sql() -> str:
@@ -105,6 +110,7 @@ class SqliteStore:
             connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
                                          isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             connection.execute(_create_sql())
             _add_new_columns(connection)
             connection.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_timestamp ON {TABLE} (timestamp)")
