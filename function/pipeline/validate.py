@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping, Set
 from typing import Any
 
+import orjson
+
 from function.errors import BadRequest, GatewayError, Unprocessable
 from function.limits import MAX_EVENT_AGE_S, MAX_EVENT_BYTES
 from function.pipeline import event_names
@@ -44,14 +46,39 @@ def identifiers(user_data: Mapping[str, Any]) -> None:
 
 # Built once: json.dumps with any option builds a new encoder per call, half the cost of a small event.
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+# What json's ASCII escaping adds to a character that orjson writes as UTF-8, told by its first
+# byte: two- and three-byte characters become \uXXXX (6 bytes), four-byte ones a surrogate pair of
+# them (12), and DEL, which orjson leaves as it is, \u007f. The other bytes add nothing.
+_ESCAPE_GROWTH = {**dict.fromkeys(range(0xC0, 0xE0), 4), **dict.fromkeys(range(0xE0, 0xF0), 3),
+                  **dict.fromkeys(range(0xF0, 0xF8), 8), 0x7F: 5}
+_GROWTH_MARKS = bytes(_ESCAPE_GROWTH.get(byte, 0) for byte in range(256))
+_GROWTHS = frozenset(_ESCAPE_GROWTH.values())
 
 
 def event_size(payload: Mapping[str, Any]) -> int:
     """The event's bytes as Pinterest receives them (compact JSON, ASCII); over the limit is refused."""
-    size = len(_COMPACT.encode(payload))
+    size = compact_size(payload)
     if size > MAX_EVENT_BYTES:
         raise BadRequest(f"the event comes to {size} bytes; at most {MAX_EVENT_BYTES} are accepted per event")
     return size
+
+
+def compact_size(payload: Mapping[str, Any]) -> int:
+    """len(json.dumps(payload, separators=(",", ":"))), the body Pinterest is sent, at a seventh of its cost.
+
+    orjson writes the same compact JSON but in UTF-8: the escapes json adds are counted from its
+    bytes. Exact for what a built event holds (texts, whole numbers, booleans, lists and objects:
+    the normalizers give no floats, which the two libraries write differently). What orjson
+    refuses (an integer beyond 64 bits, a lone surrogate) is measured by json itself.
+    """
+    try:
+        encoded = orjson.dumps(payload)
+    except TypeError:
+        return len(_COMPACT.encode(payload))
+    if encoded.isascii() and b"\x7f" not in encoded:  # the usual case: nothing to escape
+        return len(encoded)
+    marks = encoded.translate(_GROWTH_MARKS)
+    return len(encoded) + sum(growth * marks.count(growth) for growth in _GROWTHS)
 
 
 def built_event(event: Mapping[str, Any], now: int) -> None:

@@ -1,5 +1,7 @@
 """Arbitrary input at the HTTP handler: never a 5xx, never an exception, always a JSON answer saying why.
 
+The same events also go through the data path alone, to check what it measures of them.
+
 Each test's share of the long profile (`make fuzz`, FUZZ_PROFILE=long) is its `fuzz_settings`
 argument; together they are over 100,000 inputs.
 """
@@ -12,7 +14,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from function.errors import GatewayError
+from function.pipeline import options
+from function.pipeline.build import Context
 from function.pipeline.fields import FIELDS
+from function.pipeline.request import Built, build_request
 from tests.fuzz.conftest import (
     AD_ACCOUNT,
     CALLER_KEY,
@@ -178,6 +184,13 @@ def request_document(draw: st.DrawFn) -> Any:
     return document
 
 
+_BASE = options.Options(event_name_setup="inherit", event_name="", action_source="web", test=False)
+
+
+def _context(opts: options.Options) -> Context:
+    return Context(options=opts, now=1764000000, new_event_id=lambda: "generated")
+
+
 def _dumps(document: Any, ascii_only: bool) -> bytes:
     return json.dumps(document, ensure_ascii=ascii_only, allow_nan=True).encode("utf-8", "surrogatepass")
 
@@ -261,3 +274,25 @@ def test_huge_strings(gateway: GatewayClient, size: int, field: str, char: str) 
     base: dict[str, Any] = {"event_name": "purchase", "ip_override": "203.0.113.7", "user_agent": "UA"}
     base[field] = char * (size // len(char.encode()))
     check_answer(gateway.send(json.dumps(base, ensure_ascii=False).encode()))
+
+
+@fuzz_settings(10_000)
+@given(document=request_document(), ascii_only=st.booleans())
+def test_each_built_event_is_measured_as_the_json_it_is_sent_as(document: Any, ascii_only: bool) -> None:
+    """validate.compact_size counts orjson's bytes: exact only while the payloads hold no floats."""
+    try:
+        found = build_request(_dumps(document, ascii_only), _BASE, _context)
+    except GatewayError:
+        return
+    for item in found:
+        if isinstance(item, Built):
+            assert item.size == len(json.dumps(item.payload, separators=(",", ":")))
+            assert not _floats(item.payload)
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [found for child in value for found in _floats(child)] if isinstance(value, list) else []

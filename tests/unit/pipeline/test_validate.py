@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from function.errors import Unprocessable
 from function.pipeline import validate
@@ -88,3 +92,26 @@ def test_identifiers_refuse_events_pinterest_cannot_match(user_data: dict[str, A
     with pytest.raises(Unprocessable, match=r"^user_data needs at least one of em, hashed_maids") as caught:
         validate.identifiers(user_data)
     assert caught.value.status == 422
+
+
+# What a built event can hold, and what orjson refuses: any text (lone surrogates and DEL among it),
+# integers past 64 bits. Floats are left out: the normalizers give none (compact_size's docstring).
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(),
+    lambda children: (st.lists(children, max_size=4)
+                      | st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=6))
+@hypothesis_settings(max_examples=500, deadline=None)
+def test_compact_size_is_the_length_of_the_json_pinterest_is_sent(payload: dict[str, Any]) -> None:
+    assert validate.compact_size(payload) == len(json.dumps(payload, separators=(",", ":")))
+
+
+@pytest.mark.parametrize("text", ["plain", "é", "\u2028", "€uro", "😀", "\x7f", "\x00\x1f\"\\", "\ud800",
+                                  "a\udfffb"])
+def test_compact_size_counts_each_escape_json_writes(text: str) -> None:
+    payload = {"event_source_url": text, "user_data": {"external_id": [text, text + "x"]}}
+    assert validate.compact_size(payload) == len(json.dumps(payload, separators=(",", ":")))
