@@ -121,12 +121,16 @@ def test_events_left_when_the_shutdown_deadline_passes_are_dropped_on_record_wit
     background.close(until=5.0)
     delivered = deliverer.event_ids()
     dropped = [r for r in journal.records if r.outcome == "dropped"]
-    assert len(delivered) + len(dropped) == 6
     assert dropped
-    assert all(r.payload["event_id"] == r.event_id for r in dropped if r.payload)
-    assert all(r.payload for r in dropped)
-    assert {r.event_id for r in dropped}.isdisjoint(delivered)
-    assert all(r.reason == "the shutdown budget ended before delivery" for r in dropped)
+    assert all(r.payload and r.payload["event_id"] == r.event_id for r in dropped)
+    # The lanes run side by side: one may still be in its call when the clock passes the deadline,
+    # and its batch is dropped as in flight (its outcome unknown; a late answer is journaled too).
+    in_flight = {r.event_id for r in dropped
+                 if r.reason == "shutdown while the call was in flight; outcome unknown"}
+    left = {r.event_id for r in dropped if r.reason == "the shutdown budget ended before delivery"}
+    assert len(left) + len(in_flight) == len(dropped)
+    assert left.isdisjoint(delivered)
+    assert left | in_flight | set(delivered) == {f"{prefix}-{n}" for prefix in "abc" for n in range(2)}
 
 
 def test_a_call_still_in_flight_at_the_deadline_is_dropped_on_record() -> None:
