@@ -77,7 +77,7 @@ def run_probe(account: str, deliverer: Deliverer, journal: Journal, log: Console
               context: Callable[[Options], Context]) -> ProbeResult:
     """One probe of one ad account; `deliverer` journals to a ProbeJournal over `journal`."""
     event_id = f"probe-{new_event_id()}"
-    [found] = build_events([probe_event(event_id)], dataclasses.replace(PROBE_OPTIONS, ad_account_id=account),
+    [found] = build_events([probe_event(event_id)], PROBE_OPTIONS._replace(ad_account_id=account),
                            context)
     if not isinstance(found, Built):  # the probe's own event must build; say so if it ever does not
         return _not_sent(account, event_id, f"the probe event was refused: {found.reason}", journal, log)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
 
 from function import limits
@@ -34,9 +33,11 @@ class Skip(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Context:
-    """Everything a build needs besides the event, so the build stays pure."""
+class Context(NamedTuple):
+    """Everything a build needs besides the event, so the build stays pure.
+
+    One per event: a NamedTuple is made at about a third of a frozen dataclass's cost.
+    """
 
     options: Options
     now: int

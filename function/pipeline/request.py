@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from function import limits
 from function.errors import BadRequest, GatewayError
@@ -38,11 +37,10 @@ EVENT_ID_SOURCES = tuple(source.value for source in EventIdSource)
 SITE_GIVEN = frozenset(EVENT_ID_SOURCES) - {EventIdSource.GENERATED}
 
 
-@dataclass(frozen=True)
-class Built:
-    """An event ready to send, with the options it was built under."""
+class Built(NamedTuple):
+    """An event ready to send, with the options it was built under (a record per event: see Context)."""
 
-    index: int
+    position: int  # its place among the request's events
     payload: dict[str, Any]
     options: request_options.Options
     ga4_event_name: str | None = None
@@ -52,11 +50,10 @@ class Built:
     size: int | None = None  # its bytes as Pinterest receives them (validate.event_size), measured once
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """An event that is not sent: skipped on purpose, or invalid (with the HTTP status why)."""
 
-    index: int
+    position: int  # its place among the request's events
     status: Literal[Outcome.SKIPPED, Outcome.INVALID]
     reason: str
     http_status: int = 200

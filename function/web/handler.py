@@ -83,7 +83,7 @@ class Gateway:
         tag = request.headers.get("X-Tag-Name", "").strip() or None  # names the tag in the log rows only
         self._refuse([item for item in found if isinstance(item, Refused)], results, trace_id, debug_header,
                      tag)
-        built_at = {item.index: item for item in found if isinstance(item, Built)}
+        built_at = {item.position: item for item in found if isinstance(item, Built)}
         built = [(index, self._item(item, trace_id, debug_header, tag)) for index, item in built_at.items()]
         # No token raises TokenUnavailable, and a shutdown ServiceUnavailable: web/statuses.py answers.
         sent = self._delivery.send([item for _, item in built])
@@ -95,7 +95,7 @@ class Gateway:
                 debug: bool, tag: str | None) -> None:
         """Skipped and invalid events: answered, and journaled without their data."""
         for item in refused:
-            results[item.index] = EventResult(item.event_id, item.event_name, item.status, item.reason,
+            results[item.position] = EventResult(item.event_id, item.event_name, item.status, item.reason,
                                               item.http_status, item.ga4_event_name, warnings=item.warnings)
         if refused:
             self._journal.record([

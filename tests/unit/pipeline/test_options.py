@@ -116,7 +116,7 @@ def test_resolve_overrides(pinterest: dict[str, Any], expected: dict[str, Any]) 
     resolved = options.resolve(BASE, {"event_name": "purchase", "pinterest": pinterest})
     changed = {name: getattr(resolved, name) for name in expected}
     assert changed == expected
-    untouched = set(vars(BASE)) - set(expected)
+    untouched = set(BASE._fields) - set(expected)
     assert all(getattr(resolved, name) == getattr(BASE, name) for name in untouched)
 
 

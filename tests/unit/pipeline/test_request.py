@@ -36,7 +36,7 @@ def test_one_bad_event_does_not_sink_the_others() -> None:
         event("page_view", event_id="c", page_location="https://gtm-msr.appspot.com/x"),
         event("generate_lead", event_id="d"),
     ]})
-    assert [(type(item).__name__, item.index) for item in found] == [
+    assert [(type(item).__name__, item.position) for item in found] == [
         ("Built", 0), ("Refused", 1), ("Refused", 2), ("Built", 3)]
     invalid, skipped = found[1], found[2]
     assert isinstance(invalid, Refused)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -117,7 +116,7 @@ def test_the_readme_documents_exactly_the_names_accepted() -> None:
         else:
             documented |= {f"pinterest.{name}" for name in re.findall(r"`(\w+)`", first)}
     # The options are the fields of Options; the overrides, the field table's rows.
-    accepted = ({f"pinterest.{option.name}" for option in dataclasses.fields(options.Options)}
+    accepted = ({f"pinterest.{name}" for name in options.Options._fields}
                 | {row.override.dotted for row in FIELDS})
     assert documented == accepted
     assert all(_accepted(name) for name in documented)
