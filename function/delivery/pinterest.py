@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ import requests
 import urllib3
 
 from function.limits import is_ad_account_id
+from function.pipeline import validate
 
 # Seconds to open a connection; Pinterest answers within this when it is up.
 CONNECT_TIMEOUT_S = 3.0
@@ -100,7 +100,7 @@ class PinterestClient:
             method="POST", url=self.url(ad_account_id), params={"test": "true"} if test else None,
             headers={**self._session.headers, "Authorization": f"Bearer {token}",
                      "Content-Type": "application/json"},
-            data=json.dumps({"data": list(events)}, separators=(",", ":")), cookies=self._session.cookies,
+            data=validate.compact_json({"data": list(events)}), cookies=self._session.cookies,
         )
         return prepared
 

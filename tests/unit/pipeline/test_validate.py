@@ -115,3 +115,10 @@ def test_compact_size_is_the_length_of_the_json_pinterest_is_sent(payload: dict[
 def test_compact_size_counts_each_escape_json_writes(text: str) -> None:
     payload = {"event_source_url": text, "user_data": {"external_id": [text, text + "x"]}}
     assert validate.compact_size(payload) == len(json.dumps(payload, separators=(",", ":")))
+
+
+@given(st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=6))
+@hypothesis_settings(max_examples=500, deadline=None)
+def test_compact_json_is_the_batch_json_writes(payload: dict[str, Any]) -> None:
+    assert validate.compact_json({"data": [payload]}) == json.dumps({"data": [payload]},
+                                                                    separators=(",", ":")).encode()
