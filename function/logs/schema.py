@@ -64,20 +64,29 @@ _TYPE_CHECKS = {
 }
 
 
+# Column type → the exact value types that pass its check as they are (most values of a row): any other
+# value (a subclass such as an outcome's StrEnum, a float, a timestamp, JSON) takes the full check.
+_PLAIN: dict[str, frozenset[type]] = {"STRING": frozenset({str}), "INTEGER": frozenset({int}),
+                                      "BOOLEAN": frozenset({bool})}
+_NOT_PLAIN: frozenset[type] = frozenset()
+
+
 def checked(row: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """What makes `row` unfit for the table (unknown columns, missing REQUIRED ones, wrong types), and
-    `to_wire(row)`, at once: each JSON column is dumped once, for both."""
-    texts = {name: _json_text(value) for name, value in row.items()
-             if value is not None and name in _JSON_COLUMN_SET}
-    found = [f"{name}: not a column of the log table" for name in row if name not in TYPES]
+    `to_wire(row)`, at once: each JSON column is dumped once, for both, in one pass over the row."""
+    wire = {name: _json_text(value) if name in _JSON_COLUMN_SET else value
+            for name, value in row.items() if value is not None}
+    found = ([] if row.keys() <= TYPES.keys()  # one set comparison; the messages only when one is unknown
+             else [f"{name}: not a column of the log table" for name in row if name not in TYPES])
     for name, kind in TYPES.items():
         value = row.get(name)
         if value is None:
             if name in REQUIRED:
                 found.append(f"{name}: required")
-        elif not (texts[name] is not None if kind == "JSON" else _TYPE_CHECKS[kind](value)):
+        elif type(value) in _PLAIN.get(kind, _NOT_PLAIN):
+            continue
+        elif not (wire[name] is not None if kind == "JSON" else _TYPE_CHECKS[kind](value)):
             found.append(f"{name}: not a valid {kind}")
-    wire = {name: texts.get(name, value) for name, value in row.items() if value is not None}
     return found, wire
 
 
