@@ -20,6 +20,8 @@ TIME = "time"
 _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/([0-9]+))?")
 # W3C traceparent: VERSION-TRACE_ID-PARENT_ID-FLAGS
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+# A line's JSON, its encoder built once: json.dumps with these arguments builds one per call.
+_LINE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
 class Headers(Protocol):
@@ -60,7 +62,7 @@ class ConsoleLog:
         if trace_id:
             entry[TRACE] = f"projects/{self._project}/traces/{trace_id}" if self._project else trace_id
         entry.update(fields)
-        line = json.dumps(entry, default=str, separators=(",", ":"))
+        line = _LINE(entry)
         with self._lock:
             stream = self._stream or sys.stdout
             stream.write(line + "\n")

@@ -131,7 +131,8 @@ def _page_url(text: str) -> str:
     host = parts.hostname or ""
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     query = urlencode([(scrub(name), _param_value(name, value))
-                       for name, value in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+                       for name, value in parse_qsl(parts.query, keep_blank_values=True)],
+                      safe="[]") if parts.query else ""  # most page URLs have none: no parse for nothing
     path = quote(scrub(unquote(parts.path)), safe=_PATH_SAFE)
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 

@@ -123,7 +123,7 @@ class SqliteStore:
 def _to_sqlite(pending: PendingRow) -> tuple[Any, ...]:
     """The row's values in column order, `to_wire` (its JSON the costly part) run once per row at most."""
     wire = pending.wire or to_wire(pending.row)
-    return tuple(wire.get(name) for name in COLUMNS)
+    return tuple(map(wire.get, COLUMNS))
 
 
 def _from_sqlite(row: dict[str, Any]) -> dict[str, Any]:
