@@ -73,11 +73,17 @@ def _scrub_emails(text: str) -> str:
     return "".join(kept)
 
 
+# Exact types of JSON values that hold no text (subclasses take the general way).
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def scrub_json(value: Any) -> Any:
     """A copy of a JSON value with every string (keys left alone) scrubbed."""
+    if type(value) in _SCALARS:  # kept as they are, before the Mapping ABC check they would all pay
+        return value
     if isinstance(value, str):
         return scrub(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):  # dict first: the ABC check costs far more
         return {str(key): scrub_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [scrub_json(item) for item in value]
