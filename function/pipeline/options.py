@@ -142,6 +142,8 @@ _OPTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "report_click_id": coerce.to_bool,
 }
 _OPTION_PATHS = {name: EventPath(f"{RESERVED}.{name}") for name in _OPTION_PARSERS}
+# The options as Stape's "flatten keys" writes them at the top of the event (pinterest_test).
+_FLAT_OPTIONS = frozenset(path.flat for path in _OPTION_PATHS.values())
 
 # The names a `pinterest` object may hold, from the two tables that read them: each option
 # (None: any value) and each override section (the field table's keys of that section).
@@ -149,8 +151,7 @@ _SECTION_KEYS = {prefix[len(RESERVED) + 1:-1]: frozenset(row.key for row in FIEL
                  for section, prefix in OVERRIDE_PREFIX.items()}
 _NAMES: dict[str, frozenset[str] | None] = {**dict.fromkeys(_OPTION_PARSERS), **_SECTION_KEYS}
 # The same names as Stape's "flatten keys" writes them at the top of the event (pinterest_user_data_em).
-_FLAT_NAMES = frozenset([path.flat for path in _OPTION_PATHS.values()]
-                        + [row.override.flat for row in FIELDS])
+_FLAT_NAMES = _FLAT_OPTIONS | {row.override.flat for row in FIELDS}
 
 
 class Deployment(Protocol):
@@ -202,6 +203,8 @@ def _named(event: Mapping[str, Any]) -> Iterable[str]:
     Most events set none, and then no option path is read.
     """
     reserved = event.get(RESERVED)
+    if reserved is None and _FLAT_OPTIONS.isdisjoint(event):  # one set operation for the usual event
+        return ()
     if reserved is not None and not isinstance(reserved, dict):
         return _OPTION_PARSERS  # an unusual shape: every path is read, as always
     return [name for name, path in _OPTION_PATHS.items()
