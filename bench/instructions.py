@@ -1,9 +1,9 @@
-"""Benchmarks 1 and 4 counted in CPU instructions (valgrind's callgrind), which machine noise cannot move.
+"""Benchmarks 1 to 4 counted in CPU instructions (valgrind's callgrind), which machine noise cannot move.
 
 The timed benchmarks are ratios on a shared, noisy machine; instruction counts are repeatable
 for the same code and inputs, so they tell whether a change made the work smaller. Each figure
 is the difference between a run that does the work N times and one that only sets it up,
-divided by the number of events. `python -m bench.instructions` (needs valgrind; about two
+divided by the number of events. `python -m bench.instructions` (needs valgrind; about four
 minutes) prints the table; nothing is asserted about the counts.
 """
 
@@ -65,6 +65,29 @@ for body in workload.bodies(30 + n):
 """
 
 
+# An awaited instance in process, each request answered after its Pinterest call (the sandbox, another
+# process): argv[2] requests of one event each after 30 warm ones. Its baseline is the parse + forward
+# function (bench/bare_forward.py) sent the same events as Pinterest events, all built beforehand (untimed,
+# in the setup run too: argv[3] is how many are built).
+_AWAITED = """
+import json, sys
+import functions_framework
+from bench import datapath, workload
+ours = sys.argv[1] != "forward"
+app = functions_framework.create_app(target="pinterest_capi" if ours else "bare_forward",
+                                     source="main.py" if ours else "bench/bare_forward.py")
+client = app.test_client()
+headers = {"Authorization": "Bearer " + sys.argv[1]} if ours else {}
+n, built = int(sys.argv[2]), int(sys.argv[3])
+bodies = workload.bodies(30 + built)
+if not ours:
+    bodies = [json.dumps(payload).encode() for payload in datapath.built_payloads(bodies)]
+for body in bodies[:30 + n]:
+    status = client.post("/", data=body, content_type="application/json", headers=headers).status_code
+    assert status == 200, status
+"""
+
+
 def _instructions(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
                          cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
@@ -98,18 +121,37 @@ def cold_start() -> tuple[int, int]:
     return ours, bare
 
 
-def per_optimistic_request(side: str = "ours") -> int:
+def per_optimistic_request(side: str = "ours", **delivery: str) -> int:
     """Instructions per single-event optimistic request: answer, queue, batched delivery and log row
-    (`side` "bare": the bare function's request, the baseline)."""
+    (`side` "bare": the bare function's request, the baseline). `delivery`: other settings of the
+    instance, such as pubsub delivery's (bench/pubsub_path.py)."""
     sandbox = start_sandbox_process()
     where = workdir("instructions-")
     try:
         # Windows longer than the run: one batch and one log write at exit, the same in every run.
-        env = {**os.environ, **gateway_env(sandbox, where, PINTEREST_DELIVERY="optimistic",
-                                           PINTEREST_BATCH_WAIT_MS="60000", LOG_BIGQUERY_FLUSH_MS="60000")}
+        settings = {"PINTEREST_DELIVERY": "optimistic", "PINTEREST_BATCH_WAIT_MS": "60000",
+                    "LOG_BIGQUERY_FLUSH_MS": "60000", **delivery}
+        env = {**os.environ, **gateway_env(sandbox, where, **settings)}
         code = [sys.executable, "-c", _OPTIMISTIC, CALLER_KEY if side == "ours" else "bare"]
         setup = _instructions([*code, "0"], env)
         work = _instructions([*code, str(EVENTS)], env)
+    finally:
+        sandbox.stop()
+        shutil.rmtree(where, ignore_errors=True)
+    return (work - setup) // EVENTS
+
+
+def per_awaited_request(side: str = "ours") -> int:
+    """Instructions per single-event awaited request (all threads: answer, Pinterest call, log row);
+    `side` "forward": the parse + forward function's request, the baseline."""
+    sandbox = start_sandbox_process()
+    where = workdir("instructions-")
+    try:
+        # The log window longer than the run: one log write at exit, the same in every run.
+        env = {**os.environ, **gateway_env(sandbox, where, LOG_BIGQUERY_FLUSH_MS="60000")}
+        code = [sys.executable, "-c", _AWAITED, CALLER_KEY if side == "ours" else "forward"]
+        setup = _instructions([*code, "0", str(EVENTS)], env)
+        work = _instructions([*code, str(EVENTS), str(EVENTS)], env)
     finally:
         sandbox.stop()
         shutil.rmtree(where, ignore_errors=True)
@@ -152,6 +194,9 @@ def main() -> int:
     optimistic, bare_request = per_optimistic_request(), per_optimistic_request("bare")
     print(f"| 3. Optimistic, instructions per single-event request (all threads), Flask test client | "
           f"{optimistic:,} | bare function: {bare_request:,} | {optimistic / bare_request:.2f}× more |")
+    awaited, forward = per_awaited_request(), per_awaited_request("forward")
+    print(f"| 2. Awaited, instructions per single-event request (all threads), Flask test client | "
+          f"{awaited:,} | parse + forward: {forward:,} | {awaited / forward:.2f}× more |")
     ours, bare = deployed_cold_start()
     print(f"| 4. Cold start as deployed (compiled), instructions, app built + first answer | {ours:,} | "
           f"bare functions-framework function: {bare:,} | {ours / bare:.2f}× more |")

@@ -5,6 +5,9 @@
    the bare function (`bench/bare_function.py`), each server fresh, warmed up, then the same load.
 2. Drain: what the publish load left in the subscription, drained by `python -m function drain
    --once`: events/s (the drain's own clock) and Pinterest calls per 1000 events.
+3. With valgrind: the publish path's instructions per request (our process only, all its threads:
+   answer, publish, log row) against an optimistic request's, counted as `make bench-instructions`
+   counts; the emulator's work is not ours, as Pub/Sub's is not the function's on Google Cloud.
 
 Everything on 127.0.0.1; the emulator is Java on the same shared cores, so its latency is not
 Pub/Sub's: read the ratios, not the absolute figures.
@@ -14,10 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
-from bench import workload
+from bench import instructions, workload
 from bench.common import CALLER_KEY, ROOT, gateway_env, load, start_sandbox_process, start_server, workdir
 from tests.integration.pubsub_emulator import make_queue, start_emulator, stop_emulator
 
@@ -55,6 +59,10 @@ def main() -> int:
                                  capture_output=True, text=True, timeout=300)
         summary = json.loads(drained.stdout.strip().splitlines()[-1])
         calls = sandbox.stats()["calls"]
+        counted = None
+        if shutil.which("valgrind"):
+            counted = (instructions.per_optimistic_request(PINTEREST_DELIVERY="pubsub", **queue.env()),
+                       instructions.per_optimistic_request())
     finally:
         sandbox.stop()
         stop_emulator(emulator)
@@ -67,6 +75,9 @@ def main() -> int:
     print(f"\ndrain: {summary['delivered']} events in {summary['seconds']} s = "
           f"{summary['delivered'] / summary['seconds']:.0f} events/s, {calls} Pinterest calls = "
           f"{calls / summary['delivered'] * 1000:.2f} per 1000 events (warm-up events included)")
+    if counted:
+        print(f"instructions per single-event request (all threads of our process): pubsub {counted[0]:,}, "
+              f"optimistic {counted[1]:,}: {counted[0] / counted[1]:.2f}×")
     return 0
 
 
