@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from function.credentials.secret_manager import SecretError, SecretUnreachable
 from function.logs.console import ConsoleLog
@@ -39,8 +39,7 @@ class _Entry(Generic[T]):
     loaded_at: float
 
 
-@dataclass(frozen=True)
-class _Failure:
+class _Failure(NamedTuple):
     at: float
     error: SecretError
 

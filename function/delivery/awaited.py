@@ -17,7 +17,6 @@ called: it is handed off at once, so the connection pool sized for them is never
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -140,7 +139,7 @@ class Awaited:
                 # Under `changed`: this row is journaled before the outcome's (settling waits for it).
                 if keep:
                     going = self._deliverer.still_calling(batch, MODE, STILL_CALLING_KEPT)
-                    return dataclasses.replace(going, handed_off=False)
+                    return going._replace(handed_off=False)
                 return self._deliverer.still_calling(batch, MODE, STILL_CALLING)
             delivery.changed.wait_for(lambda: delivery.done)
         if delivery.error is not None:

@@ -12,23 +12,20 @@ A background mode may decline events it cannot take now (its queue is full): the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from function.delivery.deliverer import Attempt, Outgoing
 from function.outcomes import Outcome
 
 
-@dataclass(frozen=True)
-class Taken:
+class Taken(NamedTuple):
     """What became of one event: delivered, failed or queued, and why when it was not delivered."""
 
     outcome: Outcome
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(NamedTuple):
     """One entry per event sent, in the order given (None: declined, deliver it awaited), and the
     calls made to Pinterest while the caller waited (only awaited delivery makes any)."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function import retry
 from function.credentials.tokens import TokenProvider
@@ -30,8 +29,7 @@ TOKEN_REFUSALS = frozenset({401, 403})
 TOKEN_REJECTED = "pinterest token rejected"  # noqa: S105 - a log message, not a secret
 
 
-@dataclass(frozen=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """One built event on its way, with what the logs need to tell its story."""
 
     payload: Mapping[str, Any]
@@ -66,8 +64,7 @@ class Batch:
         return [item.payload for item in self.items]
 
 
-@dataclass(frozen=True)
-class EventOutcome:
+class EventOutcome(NamedTuple):
     """What one call did for one event; `response` is Pinterest's entry for it."""
 
     delivered: bool
@@ -75,8 +72,7 @@ class EventOutcome:
     response: Any = None
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One call for a batch: Pinterest's answer (None if none came) and each event's outcome."""
 
     number: int
@@ -233,7 +229,7 @@ class Deliverer:
                 else f"not retried in the background: {refused}")
         outcomes = [EventOutcome(False, f"{outcome.error}; {note}", outcome.response)
                     for outcome in attempt.outcomes]
-        return dataclasses.replace(attempt, outcomes=outcomes, handed_off=refused is None)
+        return attempt._replace(outcomes=outcomes, handed_off=refused is None)
 
     def _attempt(self, batch: Batch, number: int, deadline: Callable[[], float]) -> Attempt:
         count = len(batch.items)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from function.delivery.base import Sent, Taken
 from function.delivery.deliverer import Batch, Deliverer, Outgoing, dropped_records
@@ -41,8 +42,7 @@ def queued_bytes(item: Outgoing) -> int:
     return len(json.dumps(item.payload, separators=(",", ":")))
 
 
-@dataclass(frozen=True)
-class _Queued:
+class _Queued(NamedTuple):
     item: Outgoing
     size: int
 

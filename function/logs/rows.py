@@ -10,9 +10,8 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from function.logs.journal import EventRecord
@@ -39,8 +38,7 @@ _MESSAGES = {
 PROBE_PASSED = "passed"
 
 
-@dataclass(frozen=True)
-class InstanceFacts:
+class InstanceFacts(NamedTuple):
     """What every row of this instance shares."""
 
     revision: str | None = None  # K_REVISION

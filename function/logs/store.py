@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from function.logs.query import LogQuery
 
@@ -13,8 +13,7 @@ class StoreUnavailable(Exception):
     """The store could not be written or read; the message is already scrubbed."""
 
 
-@dataclass(frozen=True)
-class PendingRow:
+class PendingRow(NamedTuple):
     """A checked row on its way to the store, with the id that makes a re-sent insert harmless.
 
     `wire` is the row as the stores send it (schema.to_wire), when the check already made it.

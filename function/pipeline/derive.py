@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, final
+from typing import Any, NamedTuple, final
 from urllib.parse import parse_qs, urlsplit
 
 from function.pipeline import coerce
@@ -25,8 +24,7 @@ Event = Mapping[str, Any]
 
 
 @final  # build.py tells sources apart by `type(source) is EventPath`, exact only for final classes
-@dataclass(frozen=True)
-class Derived:
+class Derived(NamedTuple):
     """A field source: the name of one of the values `values` computes.
 
     `clean`: the value is already what the field's normalizer would make of it (contents are

@@ -8,8 +8,7 @@ A warning names the field and the rule, never the value: it goes where raw data 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from function import limits
 
@@ -17,8 +16,7 @@ from function import limits
 MORE = "warnings"
 
 
-@dataclass(frozen=True, slots=True)
-class FieldWarning:
+class FieldWarning(NamedTuple):
     """`field` is Pinterest's path of the field (custom_data.value); `reason` names the input and the rule."""
 
     field: str

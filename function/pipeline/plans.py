@@ -10,9 +10,8 @@ table can read, never by the event's other keys: the cache holds no caller-chose
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from function.pipeline.derive import Derived
 from function.pipeline.fields import FIELDS, OVERRIDE_PREFIX, Field, Source
@@ -39,8 +38,7 @@ _READ_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One row to fill: the sources worth reading, in table order, and whether an override may be given."""
 
     row: Field

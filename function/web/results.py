@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from function.delivery.deliverer import Attempt
 from function.outcomes import TAKEN, Outcome, caller_word
@@ -17,8 +16,7 @@ _PARTIAL = "partial"
 _NOT_ERRORS = frozenset({Outcome.SKIPPED, Outcome.QUEUED})
 
 
-@dataclass(frozen=True)
-class EventResult:
+class EventResult(NamedTuple):
     """One event's status for the caller; http_status says why an invalid event was refused."""
 
     event_id: str | None
@@ -55,7 +53,7 @@ def for_browser(result: EventResult, built: Built) -> EventResult:
     """
     pixel = built.pixel_url if result.status in (Outcome.DELIVERED, Outcome.QUEUED) else None
     click_id = built.payload["user_data"].get("click_id") if built.options.report_click_id else None
-    return replace(result, pixel_url=pixel, click_id=click_id) if pixel or click_id else result
+    return result._replace(pixel_url=pixel, click_id=click_id) if pixel or click_id else result
 
 
 def summarize(results: Sequence[EventResult], attempts: Sequence[Attempt]) -> tuple[dict[str, Any], int]:
