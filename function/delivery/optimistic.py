@@ -10,7 +10,6 @@ many as allowed ad accounts.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -23,6 +22,7 @@ from function.delivery.deliverer import Batch, Deliverer, Outgoing, dropped_reco
 from function.errors import ServiceUnavailable
 from function.logs.journal import Journal
 from function.outcomes import Outcome
+from function.pipeline import validate
 from function.pipeline.options import DeliveryMode
 from function.process_thread import Pending, ProcessThread, seconds_to_due, take_due
 
@@ -39,7 +39,7 @@ def queued_bytes(item: Outgoing) -> int:
     the build measured, when it did: encoding it again cost as much as a tenth of a request)."""
     if item.size is not None:
         return item.size
-    return len(json.dumps(item.payload, separators=(",", ":")))
+    return validate.compact_size(item.payload)
 
 
 class _Queued(NamedTuple):

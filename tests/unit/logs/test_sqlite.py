@@ -116,3 +116,11 @@ def test_warnings_come_back_as_json_and_a_file_from_before_the_column_gains_it(t
     found = {row["event_id"]: row for row in store.recent(LogQuery(since(-120)))}
     assert found["A"]["warnings"] == [warning.as_json()]
     assert found["OLD"]["warnings"] is None
+
+
+def test_the_writer_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    """SQLite's default 2 MB cache stays filled in the worker for good; the writer only inserts."""
+    store = SqliteStore(str(tmp_path / "log.sqlite3"))
+    store.insert([pending(attempt("A", "delivered", 1), 0)])
+    assert store._connect().execute("PRAGMA cache_size").fetchone()[0] == -sqlite._CACHE_KIB
+    assert sqlite._CACHE_KIB * 1024 < 2_000_000
