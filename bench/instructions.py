@@ -46,45 +46,26 @@ for _ in range(passes):
 """
 
 
-# An optimistic instance in process (functions-framework's app, Flask's test client): argv[2] requests
-# of one event each, after 30 warm ones; at exit the shutdown hook delivers the queue and writes the rows.
-# The same requests to the bare function (bench/bare_function.py), its baseline.
-_OPTIMISTIC = """
-import json, sys
-import functions_framework
-from bench import workload
-ours = sys.argv[1] != "bare"
-app = functions_framework.create_app(target="pinterest_capi" if ours else "bare",
-                                     source="main.py" if ours else "bench/bare_function.py")
-client = app.test_client()
-headers = {"Authorization": "Bearer " + sys.argv[1]} if ours else {}
-n = int(sys.argv[2])
-for body in workload.bodies(30 + n):
-    status = client.post("/", data=body, content_type="application/json", headers=headers).status_code
-    assert status == (202 if ours else 200), status
-"""
-
-
-# An awaited instance in process, each request answered after its Pinterest call (the sandbox, another
-# process): argv[2] requests of one event each after 30 warm ones. Its baseline is the parse + forward
-# function (bench/bare_forward.py) sent the same events as Pinterest events, all built beforehand (untimed,
-# in the setup run too: argv[3] is how many are built).
-_AWAITED = """
+# One function in process (functions-framework's app, Flask's test client): argv[3] single-event requests
+# after 30 warm ones, each answered argv[5]. argv[1]: "ours" (main.py, its mode set by the environment;
+# at exit the shutdown hook delivers what is queued and writes the rows), "bare" (bench/bare_function.py)
+# or "forward" (bench/bare_forward.py, sent the same events as Pinterest events). argv[4] bodies are made
+# beforehand, in the setup run too (untimed: the forwarder's are built by our data path).
+_REQUESTS = """
 import json, sys
 import functions_framework
 from bench import datapath, workload
-ours = sys.argv[1] != "forward"
-app = functions_framework.create_app(target="pinterest_capi" if ours else "bare_forward",
-                                     source="main.py" if ours else "bench/bare_forward.py")
-client = app.test_client()
-headers = {"Authorization": "Bearer " + sys.argv[1]} if ours else {}
-n, built = int(sys.argv[2]), int(sys.argv[3])
-bodies = workload.bodies(30 + built)
-if not ours:
+side, key, n, made, answered = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+target, source = {"ours": ("pinterest_capi", "main.py"), "bare": ("bare", "bench/bare_function.py"),
+                  "forward": ("bare_forward", "bench/bare_forward.py")}[side]
+client = functions_framework.create_app(target=target, source=source).test_client()
+headers = {"Authorization": "Bearer " + key} if side == "ours" else {}
+bodies = workload.bodies(30 + made)
+if side == "forward":
     bodies = [json.dumps(payload).encode() for payload in datapath.built_payloads(bodies)]
 for body in bodies[:30 + n]:
     status = client.post("/", data=body, content_type="application/json", headers=headers).status_code
-    assert status == 200, status
+    assert status == answered, status
 """
 
 
@@ -125,33 +106,28 @@ def per_optimistic_request(side: str = "ours", **delivery: str) -> int:
     """Instructions per single-event optimistic request: answer, queue, batched delivery and log row
     (`side` "bare": the bare function's request, the baseline). `delivery`: other settings of the
     instance, such as pubsub delivery's (bench/pubsub_path.py)."""
-    sandbox = start_sandbox_process()
-    where = workdir("instructions-")
-    try:
-        # Windows longer than the run: one batch and one log write at exit, the same in every run.
-        settings = {"PINTEREST_DELIVERY": "optimistic", "PINTEREST_BATCH_WAIT_MS": "60000",
-                    "LOG_BIGQUERY_FLUSH_MS": "60000", **delivery}
-        env = {**os.environ, **gateway_env(sandbox, where, **settings)}
-        code = [sys.executable, "-c", _OPTIMISTIC, CALLER_KEY if side == "ours" else "bare"]
-        setup = _instructions([*code, "0"], env)
-        work = _instructions([*code, str(EVENTS)], env)
-    finally:
-        sandbox.stop()
-        shutil.rmtree(where, ignore_errors=True)
-    return (work - setup) // EVENTS
+    # Windows longer than the run: one batch and one log write at exit, the same in every run.
+    settings = {"PINTEREST_DELIVERY": "optimistic", "PINTEREST_BATCH_WAIT_MS": "60000",
+                "LOG_BIGQUERY_FLUSH_MS": "60000", **delivery}
+    return _per_request(side, settings, 202 if side == "ours" else 200)
 
 
 def per_awaited_request(side: str = "ours") -> int:
     """Instructions per single-event awaited request (all threads: answer, Pinterest call, log row);
     `side` "forward": the parse + forward function's request, the baseline."""
+    # The log window longer than the run: one log write at exit, the same in every run.
+    return _per_request(side, {"LOG_BIGQUERY_FLUSH_MS": "60000"}, 200)
+
+
+def _per_request(side: str, settings: dict[str, str], answered: int) -> int:
+    """`_REQUESTS` with EVENTS requests less `_REQUESTS` with none, per request, against its own sandbox."""
     sandbox = start_sandbox_process()
     where = workdir("instructions-")
     try:
-        # The log window longer than the run: one log write at exit, the same in every run.
-        env = {**os.environ, **gateway_env(sandbox, where, LOG_BIGQUERY_FLUSH_MS="60000")}
-        code = [sys.executable, "-c", _AWAITED, CALLER_KEY if side == "ours" else "forward"]
-        setup = _instructions([*code, "0", str(EVENTS)], env)
-        work = _instructions([*code, str(EVENTS), str(EVENTS)], env)
+        env = {**os.environ, **gateway_env(sandbox, where, **settings)}
+        code = [sys.executable, "-c", _REQUESTS, side, CALLER_KEY]
+        setup = _instructions([*code, "0", str(EVENTS), str(answered)], env)
+        work = _instructions([*code, str(EVENTS), str(EVENTS), str(answered)], env)
     finally:
         sandbox.stop()
         shutil.rmtree(where, ignore_errors=True)
